@@ -1,0 +1,44 @@
+/**
+ * An admin operation: one entry of the table that REST routes, OpenAPI, the tRPC router and the
+ * typed admin client are all built from. Entries hold no logic.
+ */
+import type { z } from "zod";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+/** admin: `Authorization: Bearer <API_TOKEN>` (or the bare token); public: no credentials. */
+export type Auth = "admin" | "public";
+
+export interface Operation<
+  Name extends `${string}.${string}` = `${string}.${string}`,
+  Input extends z.ZodObject = z.ZodObject,
+  Output extends z.ZodType = z.ZodType,
+> {
+  /** `group.action`: the tRPC path (`client.group.action`) and the OpenAPI operationId. */
+  name: Name;
+  method: HttpMethod;
+  /** Express-style path; `:param` segments are read into the input object. */
+  path: string;
+  auth: Auth;
+  /**
+   * One object for every transport. REST fills it from path params, then the query string
+   * (GET, DELETE) or the JSON body (POST, PUT, PATCH); tRPC sends it whole.
+   */
+  input: Input;
+  output: Output;
+  summary: string;
+  description?: string;
+}
+
+export type AnyOperation = Operation<`${string}.${string}`, z.ZodObject, z.ZodType>;
+
+export function operation<const Name extends `${string}.${string}`, Input extends z.ZodObject, Output extends z.ZodType>(
+  op: Operation<Name, Input, Output>,
+): Operation<Name, Input, Output> {
+  return op;
+}
+
+/** Reads mutate (tRPC mutation); GET reads are tRPC queries. */
+export const isQuery = (op: AnyOperation) => op.method === "GET";
+
+/** `/subscribers/:id` -> ["id"] */
+export const pathParams = (path: string) => [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string);

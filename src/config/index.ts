@@ -1,0 +1,134 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { parseDuration } from "../../contracts/shared/duration";
+import { type Env, envSchema } from "./schema";
+
+export { envVars } from "./schema";
+
+export interface Config {
+  port: number;
+  host: string;
+  env: Env["NODE_ENV"];
+  apiToken: string;
+  jwtSecret: string;
+  jwtExpiresInSeconds: number;
+  databasePath: string;
+  allowedOrigins: "*" | string[];
+  prometheusPrefix: string;
+  logLevel: Env["LOG_LEVEL"];
+  trustProxy: boolean;
+  rateLimit: { max: number; windowMs: number; ban: number };
+  publicEndpoints: { health: boolean; metrics: boolean; docs: boolean };
+  alive: { maxEventLoopDelayMs: number; maxHeapBytes: number; maxRssBytes: number; maxEventLoopUtilization: number };
+  socket: { pingIntervalMs: number; pingTimeoutMs: number; maxPayloadBytes: number; adapter: Env["SOCKET_ADAPTER"] };
+  shutdownTimeoutMs: number;
+  /** Which secrets were generated for development (so start-up can say how to use them). */
+  generatedSecrets: { path: string; names: ("API_TOKEN" | "JWT_SECRET")[] } | null;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment; throws ConfigError naming each bad variable and its rule. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "environment");
+      const got = source[name];
+      return `  ${name}: ${issue.message}${got === undefined ? "" : ` (got ${JSON.stringify(got)})`}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const env = parsed.data;
+  const databasePath = env.DATABASE_PATH === ":memory:" ? ":memory:" : resolve(env.DATABASE_PATH);
+  const secrets = resolveSecrets(env, databasePath);
+
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    env: env.NODE_ENV,
+    apiToken: secrets.apiToken,
+    jwtSecret: secrets.jwtSecret,
+    jwtExpiresInSeconds: parseDuration(env.JWT_EXPIRES_IN) as number,
+    databasePath,
+    allowedOrigins:
+      env.ALLOWED_ORIGINS.trim() === "*"
+        ? "*"
+        : env.ALLOWED_ORIGINS.split(",")
+            .map((o) => o.trim())
+            .filter(Boolean),
+    prometheusPrefix: env.PROMETHEUS_PREFIX,
+    logLevel: env.LOG_LEVEL,
+    trustProxy: env.TRUST_PROXY,
+    rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS, ban: env.RATE_LIMIT_BAN },
+    publicEndpoints: { health: env.HEALTH_PUBLIC, metrics: env.METRICS_PUBLIC, docs: env.DOCS_PUBLIC },
+    alive: {
+      maxEventLoopDelayMs: env.ALIVE_MAX_EVENT_LOOP_DELAY_MS,
+      maxHeapBytes: env.ALIVE_MAX_HEAP_BYTES,
+      maxRssBytes: env.ALIVE_MAX_RSS_BYTES,
+      maxEventLoopUtilization: env.ALIVE_MAX_EVENT_LOOP_UTILIZATION,
+    },
+    socket: {
+      pingIntervalMs: env.SOCKET_PING_INTERVAL_MS,
+      pingTimeoutMs: env.SOCKET_PING_TIMEOUT_MS,
+      maxPayloadBytes: env.SOCKET_MAX_PAYLOAD_BYTES,
+      adapter: env.SOCKET_ADAPTER,
+    },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    generatedSecrets: secrets.generated,
+  };
+}
+
+type SecretName = "API_TOKEN" | "JWT_SECRET";
+
+/**
+ * Production requires both secrets. Elsewhere a missing one is generated once and kept
+ * (mode 0600) beside the database, so tokens stay valid across restarts.
+ */
+function resolveSecrets(env: Env, databasePath: string) {
+  const missing: SecretName[] = [];
+  if (!env.API_TOKEN) missing.push("API_TOKEN");
+  if (!env.JWT_SECRET) missing.push("JWT_SECRET");
+  if (missing.length === 0) {
+    return { apiToken: env.API_TOKEN as string, jwtSecret: env.JWT_SECRET as string, generated: null };
+  }
+  if (env.NODE_ENV === "production") {
+    throw new ConfigError(
+      `Invalid configuration:\n${missing.map((n) => `  ${n}: is required when NODE_ENV=production`).join("\n")}`,
+    );
+  }
+  const dataDir = databasePath === ":memory:" ? resolve("data") : dirname(databasePath);
+  const path = join(dataDir, "dev-secrets.json");
+  const stored = readStoredSecrets(path);
+  const next: Partial<Record<SecretName, string>> = { ...stored };
+  for (const name of missing) next[name] ??= randomSecret();
+  if (missing.some((n) => stored[n] !== next[n])) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(path, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(path, 0o600);
+  }
+  return {
+    apiToken: env.API_TOKEN ?? (next.API_TOKEN as string),
+    jwtSecret: env.JWT_SECRET ?? (next.JWT_SECRET as string),
+    generated: { path, names: missing },
+  };
+}
+
+function readStoredSecrets(path: string): Partial<Record<SecretName, string>> {
+  if (!existsSync(path)) return {};
+  try {
+    const data = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    const out: Partial<Record<SecretName, string>> = {};
+    if (typeof data.API_TOKEN === "string" && data.API_TOKEN.length >= 16) out.API_TOKEN = data.API_TOKEN;
+    if (typeof data.JWT_SECRET === "string" && data.JWT_SECRET.length >= 32) out.JWT_SECRET = data.JWT_SECRET;
+    return out;
+  } catch {
+    throw new ConfigError(`Invalid configuration:\n  ${path}: is not valid JSON; delete it to generate new secrets`);
+  }
+}
+
+function randomSecret(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+}

@@ -1,0 +1,123 @@
+/**
+ * The one home of configuration: every environment variable, its rule, its default and its doc.
+ * `.env.example` and the README's config table are generated from this table (`bun run generate`).
+ */
+import { z } from "zod";
+import { DurationString } from "../../contracts/shared/duration";
+
+interface VarSpec<S extends z.ZodType> {
+  schema: S;
+  /** Default, in the form it would take in the environment. */
+  default?: string;
+  doc: string;
+  /** Secret values are never logged nor printed. */
+  secret?: boolean;
+}
+
+const v = <S extends z.ZodType>(spec: VarSpec<S>) => spec;
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ error: "must be a number" })
+    .int({ error: "must be a whole number" })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
+
+const ratio = z.coerce
+  .number({ error: "must be a number" })
+  .gt(0, { error: "must be greater than 0" })
+  .lte(1, { error: "must be at most 1" });
+
+const bool = z.stringbool({ error: 'must be "true" or "false"' });
+
+
+export const envVars = {
+  PORT: v({ schema: int(0, 65535), default: "3000", doc: "HTTP, tRPC and Socket.IO port (0 picks a free one)" }),
+  HOST: v({ schema: z.string().min(1), default: "0.0.0.0", doc: "Interface to listen on" }),
+  NODE_ENV: v({
+    schema: z.enum(["development", "production", "test"], { error: "must be development, production or test" }),
+    default: "development",
+    doc: "In production, API_TOKEN and JWT_SECRET are required",
+  }),
+  API_TOKEN: v({
+    schema: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
+    doc: "Bearer token for the admin API. Development: generated once and kept in the data folder",
+    secret: true,
+  }),
+  JWT_SECRET: v({
+    schema: z.string().min(32, { error: "must be at least 32 characters (HS256 needs a 256-bit key)" }).optional(),
+    doc: "HS256 secret for end-user JWTs. Development: generated once and kept in the data folder",
+    secret: true,
+  }),
+  JWT_EXPIRES_IN: v({ schema: DurationString, default: "1h", doc: "Lifetime of tokens issued by the JWT tools" }),
+  DATABASE_PATH: v({ schema: z.string().min(1), default: "./data/switchboard.db", doc: "SQLite file (created with its folder)" }),
+  ALLOWED_ORIGINS: v({
+    schema: z.string().min(1),
+    default: "*",
+    doc: "CORS origins for HTTP and Socket.IO: * or a comma-separated list",
+  }),
+  PROMETHEUS_PREFIX: v({
+    schema: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: "must be a Prometheus name ([a-zA-Z_][a-zA-Z0-9_]*)" }),
+    default: "switchboard",
+    doc: "Prefix of every metric name (an underscore is added)",
+  }),
+  LOG_LEVEL: v({
+    schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+      error: "must be fatal, error, warn, info, debug, trace or silent",
+    }),
+    default: "info",
+    doc: "pino log level",
+  }),
+  TRUST_PROXY: v({
+    schema: bool,
+    default: "false",
+    doc: "Take the client IP from X-Forwarded-For (only behind a proxy you control)",
+  }),
+  RATE_LIMIT_MAX: v({ schema: int(1), default: "100", doc: "HTTP requests per IP per window" }),
+  RATE_LIMIT_WINDOW_MS: v({ schema: int(1000), default: "60000", doc: "HTTP rate-limit window" }),
+  RATE_LIMIT_BAN: v({
+    schema: int(0),
+    default: "10",
+    doc: "Refused (429) requests in one window before the IP is banned (403) for the rest of it; 0 disables bans",
+  }),
+  HEALTH_PUBLIC: v({ schema: bool, default: "true", doc: "/alive and /health without the admin token" }),
+  METRICS_PUBLIC: v({ schema: bool, default: "true", doc: "/metrics without the admin token" }),
+  DOCS_PUBLIC: v({
+    schema: bool,
+    default: "true",
+    doc: "/docs, /openapi.json and /asyncapi* without the admin token",
+  }),
+  ALIVE_MAX_EVENT_LOOP_DELAY_MS: v({ schema: int(1), default: "5000", doc: "/alive fails above this event-loop delay" }),
+  ALIVE_MAX_HEAP_BYTES: v({ schema: int(1), default: String(1024 ** 3), doc: "/alive fails above this heap used" }),
+  ALIVE_MAX_RSS_BYTES: v({ schema: int(1), default: String(2 * 1024 ** 3), doc: "/alive fails above this RSS" }),
+  ALIVE_MAX_EVENT_LOOP_UTILIZATION: v({
+    schema: ratio,
+    default: "0.99",
+    doc: "/alive fails above this event-loop utilisation (0-1)",
+  }),
+  SOCKET_PING_INTERVAL_MS: v({ schema: int(1000), default: "25000", doc: "Socket.IO heartbeat interval" }),
+  SOCKET_PING_TIMEOUT_MS: v({ schema: int(1000), default: "20000", doc: "Socket.IO heartbeat timeout" }),
+  SOCKET_MAX_PAYLOAD_BYTES: v({ schema: int(1024), default: "1000000", doc: "Largest Socket.IO message accepted" }),
+  SOCKET_ADAPTER: v({
+    schema: z.enum(["memory"], { error: "must be memory" }),
+    default: "memory",
+    doc: "Socket.IO adapter (room broadcasts across nodes)",
+  }),
+  SHUTDOWN_TIMEOUT_MS: v({
+    schema: int(0),
+    default: "10000",
+    doc: "How long shutdown waits for in-flight work before closing anyway",
+  }),
+} as const;
+
+export type EnvVarName = keyof typeof envVars;
+export type Env = { [K in EnvVarName]: z.output<(typeof envVars)[K]["schema"]> };
+
+export const envSchema = z.object(
+  Object.fromEntries(
+    Object.entries(envVars).map(([name, spec]) => {
+      const s = spec as VarSpec<z.ZodType>;
+      return [name, s.default === undefined ? s.schema : s.schema.prefault(s.default as never)];
+    }),
+  ) as { [K in EnvVarName]: (typeof envVars)[K]["schema"] },
+);

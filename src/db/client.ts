@@ -1,0 +1,46 @@
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
+import { migrate } from "drizzle-orm/bun-sqlite/migrator";
+import * as schema from "./schema";
+
+export type Db = BunSQLiteDatabase<typeof schema>;
+
+export interface DatabaseHandle {
+  db: Db;
+  sqlite: Database;
+  /** A trivial query: false when the file is gone or locked. */
+  ping(): boolean;
+  close(): void;
+}
+
+const MIGRATIONS = join(import.meta.dir, "migrations");
+
+/** Opens (creating folder and file), tunes for a server (WAL, NORMAL sync) and migrates. */
+export function openDatabase(path: string): DatabaseHandle {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path, { create: true, strict: true });
+  sqlite.run("PRAGMA journal_mode = WAL");
+  sqlite.run("PRAGMA synchronous = NORMAL");
+  sqlite.run("PRAGMA foreign_keys = ON");
+  sqlite.run("PRAGMA busy_timeout = 5000");
+  const db = drizzle({ client: sqlite, schema });
+  migrate(db, { migrationsFolder: MIGRATIONS });
+  const probe = sqlite.prepare("SELECT 1 AS ok");
+  return {
+    db,
+    sqlite,
+    ping() {
+      try {
+        return (probe.get() as { ok: number } | null)?.ok === 1;
+      } catch {
+        return false;
+      }
+    },
+    close() {
+      probe.finalize();
+      sqlite.close();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/** Prometheus metrics: one registry per server, every name prefixed with PROMETHEUS_PREFIX. */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+export type EventOutcome = "ok" | "invalid" | "error" | "unknown" | "rate_limited";
+
+export function createMetrics(prefix: string) {
+  const registry = new Registry();
+  const p = `${prefix}_`;
+  collectDefaultMetrics({ register: registry, prefix: p });
+
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: `${p}http_requests_total`,
+      help: "HTTP requests by method, route and status code",
+      labelNames: ["method", "route", "status_code"] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: `${p}http_request_duration_seconds`,
+      help: "HTTP request duration by method, route and status code",
+      labelNames: ["method", "route", "status_code"] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    socketConnections: new Gauge({
+      name: `${p}socket_connections`,
+      help: "Open Socket.IO connections by namespace",
+      labelNames: ["namespace"] as const,
+      registers: [registry],
+    }),
+    socketEvents: new Counter({
+      name: `${p}socket_events_total`,
+      help: "Incoming Socket.IO events by event name and outcome",
+      labelNames: ["event", "outcome"] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
