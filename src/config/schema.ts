@@ -111,7 +111,6 @@ export const envVars = {
 } as const;
 
 export type EnvVarName = keyof typeof envVars;
-export type Env = { [K in EnvVarName]: z.output<(typeof envVars)[K]["schema"]> };
 
 export const envSchema = z.object(
   Object.fromEntries(
@@ -121,3 +120,5 @@ export const envSchema = z.object(
     }),
   ) as { [K in EnvVarName]: (typeof envVars)[K]["schema"] },
 );
+
+export type Env = z.output<typeof envSchema>;

@@ -1,0 +1,62 @@
+/** Public probes (seeds 000, 001, 003): shapes shared by the HTTP handlers and the OpenAPI document. */
+import { z } from "zod";
+
+export const AliveResponse = z
+  .object({
+    status: z.enum(["ok", "unhealthy"]),
+    timestamp: z.iso.datetime(),
+    reasons: z.array(z.string()).optional().meta({ description: "Which limits were passed (503 only)" }),
+  })
+  .meta({ id: "Alive" });
+export type AliveResponse = z.infer<typeof AliveResponse>;
+
+export const HealthResponse = z
+  .object({
+    status: z.enum(["ok", "error"]),
+    timestamp: z.iso.datetime(),
+    version: z.string(),
+    instanceId: z.string(),
+    uptimeSeconds: z.number(),
+    database: z.object({ reachable: z.boolean() }),
+    sockets: z.object({ connected: z.number().int() }),
+  })
+  .meta({ id: "Health" });
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+interface SystemEndpoint {
+  name: string;
+  path: string;
+  summary: string;
+  contentType: string;
+  responses: Record<string, { description: string; schema?: z.ZodType }>;
+}
+
+export const systemEndpoints: SystemEndpoint[] = [
+  {
+    name: "system.alive",
+    path: "/alive",
+    summary: "Liveness: event-loop delay, heap, RSS and event-loop utilisation under their limits",
+    contentType: "application/json",
+    responses: {
+      "200": { description: "Alive", schema: AliveResponse },
+      "503": { description: "A limit was passed; `reasons` says which", schema: AliveResponse },
+    },
+  },
+  {
+    name: "system.health",
+    path: "/health",
+    summary: "Status, uptime, version and whether the database answers",
+    contentType: "application/json",
+    responses: {
+      "200": { description: "Healthy", schema: HealthResponse },
+      "503": { description: "The database does not answer", schema: HealthResponse },
+    },
+  },
+  {
+    name: "system.metrics",
+    path: "/metrics",
+    summary: "Prometheus metrics (text exposition format)",
+    contentType: "text/plain",
+    responses: { "200": { description: "Metrics" } },
+  },
+];

@@ -1,0 +1,59 @@
+/** /alive, /health and /metrics (seeds 000, 001, 003). */
+import type { AnyElysia } from "elysia";
+import pkg from "../../package.json";
+import type { AliveResponse, HealthResponse } from "../../contracts/system";
+import type { DatabaseHandle } from "../db/client";
+import type { LivenessProbe } from "../observability/liveness";
+import type { Metrics } from "../observability/metrics";
+import type { Realtime } from "../realtime/server";
+import type { Services } from "../services";
+
+export interface ProbeDeps {
+  liveness: LivenessProbe;
+  database: DatabaseHandle;
+  services: Services;
+  realtime: Realtime;
+  metrics: Metrics;
+  startedAt: number;
+}
+
+export const probeRoutes = (deps: ProbeDeps) => (app: AnyElysia) =>
+  app
+    .get(
+      "/alive",
+      ({ set }) => {
+        const reasons = deps.liveness.reasons();
+        const body: AliveResponse = { status: reasons.length ? "unhealthy" : "ok", timestamp: new Date().toISOString() };
+        if (reasons.length) {
+          set.status = 503;
+          body.reasons = reasons;
+        }
+        return body;
+      },
+      { detail: { hide: true } },
+    )
+    .get(
+      "/health",
+      ({ set }) => {
+        const reachable = deps.database.ping();
+        if (!reachable) set.status = 503;
+        return {
+          status: reachable ? "ok" : "error",
+          timestamp: new Date().toISOString(),
+          version: pkg.version,
+          instanceId: deps.services.instance.id,
+          uptimeSeconds: Math.round((performance.now() - deps.startedAt) / 100) / 10,
+          database: { reachable },
+          sockets: { connected: deps.realtime.connectedSockets() },
+        } satisfies HealthResponse;
+      },
+      { detail: { hide: true } },
+    )
+    .get(
+      "/metrics",
+      async ({ set }) => {
+        set.headers["content-type"] = deps.metrics.registry.contentType;
+        return deps.metrics.registry.metrics();
+      },
+      { detail: { hide: true } },
+    );

@@ -1,0 +1,41 @@
+/** Admin credentials, client addresses and response hardening for the HTTP side. */
+import { createHash, timingSafeEqual } from "node:crypto";
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/**
+ * `Authorization: Bearer <API_TOKEN>` or the bare token (seed 003). Compared as SHA-256 digests in
+ * constant time, so neither content nor length leaks through timing.
+ */
+export function createAdminCheck(apiToken: string) {
+  const expected = digest(apiToken);
+  return (authorization: string | null | undefined): boolean => {
+    if (!authorization) return false;
+    const presented = authorization.replace(/^Bearer\s+/i, "").trim();
+    return presented.length > 0 && timingSafeEqual(digest(presented), expected);
+  };
+}
+
+/** The peer address, or the first X-Forwarded-For hop when the proxy is trusted. */
+export function clientIp(
+  request: Request,
+  server: { requestIP(r: Request): { address: string } | null } | null | undefined,
+  trustProxy: boolean,
+): string {
+  if (trustProxy) {
+    const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  return server?.requestIP(request)?.address ?? "unknown";
+}
+
+/** Headers every HTTP answer carries (the docs UI relaxes the CSP for its own page). */
+export const securityHeaders: Record<string, string> = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-opener-policy": "same-origin",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "x-dns-prefetch-control": "off",
+  "x-permitted-cross-domain-policies": "none",
+};

@@ -1,0 +1,41 @@
+/** `bun start`: config -> server; graceful shutdown on SIGINT/SIGTERM. */
+import { ConfigError, loadConfig } from "./config";
+import { startServer } from "./server";
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const server = await startServer(config);
+
+if (config.generatedSecrets) {
+  // A development convenience, printed once to the terminal (never into the JSON logs).
+  const { path, names } = config.generatedSecrets;
+  const lines = [
+    "",
+    `Development secrets (${names.join(", ")}) were generated and are kept in ${path}.`,
+    `  API_TOKEN=${config.apiToken}`,
+    `    curl -H "Authorization: Bearer ${config.apiToken}" -X POST ${server.url}/jwt/create -H 'content-type: application/json' -d '{"userId":"user123"}'`,
+    `  JWT_SECRET=${config.jwtSecret}`,
+    "    bun run token user123   # prints an end-user JWT for socket.io-client's auth.token",
+    "Set both variables (NODE_ENV=production requires them) to choose your own.",
+    "",
+  ];
+  console.error(lines.join("\n"));
+}
+
+let signals = 0;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, async () => {
+    if (++signals > 1) process.exit(1); // a second signal: stop waiting
+    await server.stop();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,18 @@
+import type { JWTPayload } from "jose";
+import type { Server, Socket } from "socket.io";
+import type { ClientToServerEvents, ServerToClientEvents } from "../../generated/events";
+
+/** What the handshake established about a connection. */
+export interface SocketData {
+  user: { id: string; claims: JWTPayload };
+  ip: string;
+  connectedAt: string;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: socket.io's inter-server events are unused
+export type AppServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, any>, SocketData>;
+// biome-ignore lint/suspicious/noExplicitAny: as above
+export type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, any>, SocketData>;
+
+/** The room every socket of one user joins: emit to it to reach all their devices. */
+export const userRoom = (userId: string) => `user:${userId}`;
