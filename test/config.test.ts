@@ -1,0 +1,82 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, loadConfig } from "../src/config";
+
+const dir = mkdtempSync(join(tmpdir(), "switchboard-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const base = { API_TOKEN: "a".repeat(16), JWT_SECRET: "s".repeat(32), DATABASE_PATH: join(dir, "x.db") };
+
+const failure = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("expected a ConfigError");
+};
+
+describe("config", () => {
+  test("defaults of the issue", () => {
+    const c = loadConfig(base);
+    expect(c.port).toBe(3000);
+    expect(c.host).toBe("0.0.0.0");
+    expect(c.env).toBe("development");
+    expect(c.jwtExpiresInSeconds).toBe(3600);
+    expect(c.allowedOrigins).toBe("*");
+    expect(c.prometheusPrefix).toBe("switchboard");
+    expect(c.logLevel).toBe("info");
+    expect(c.rateLimit).toEqual({ max: 100, windowMs: 60000, ban: 10 });
+    expect(c.alive).toEqual({
+      maxEventLoopDelayMs: 5000,
+      maxHeapBytes: 1024 ** 3,
+      maxRssBytes: 2 * 1024 ** 3,
+      maxEventLoopUtilization: 0.99,
+    });
+    expect(loadConfig({ ...base, DATABASE_PATH: undefined } as never).databasePath).toEndWith("data/switchboard.db");
+  });
+
+  test("a bad value names the variable, the rule and what it got", () => {
+    const message = failure({ ...base, PORT: "eighty", LOG_LEVEL: "loud" });
+    expect(message).toContain("PORT: must be a number");
+    expect(message).toContain('(got "eighty")');
+    expect(message).toContain("LOG_LEVEL: must be fatal, error, warn, info, debug, trace or silent");
+    expect(failure({ ...base, PORT: "70000" })).toContain("PORT: must be at most 65535");
+    expect(failure({ ...base, JWT_EXPIRES_IN: "forever" })).toContain("JWT_EXPIRES_IN: must be a duration");
+    expect(failure({ ...base, JWT_SECRET: "short" })).toContain("JWT_SECRET: must be at least 32 characters");
+    expect(failure({ ...base, TRUST_PROXY: "maybe" })).toContain('TRUST_PROXY: must be "true" or "false"');
+  });
+
+  test("ALLOWED_ORIGINS takes a comma-separated list", () => {
+    expect(loadConfig({ ...base, ALLOWED_ORIGINS: "https://a.example, https://b.example" }).allowedOrigins).toEqual([
+      "https://a.example",
+      "https://b.example",
+    ]);
+  });
+
+  test("production refuses to start without API_TOKEN and JWT_SECRET", () => {
+    const message = failure({ NODE_ENV: "production", DATABASE_PATH: join(dir, "p.db") });
+    expect(message).toContain("API_TOKEN: is required when NODE_ENV=production");
+    expect(message).toContain("JWT_SECRET: is required when NODE_ENV=production");
+  });
+
+  test("development generates missing secrets once and keeps them beside the database (0600)", () => {
+    const dbPath = join(dir, "dev", "sb.db");
+    const first = loadConfig({ DATABASE_PATH: dbPath });
+    expect(first.generatedSecrets?.names).toEqual(["API_TOKEN", "JWT_SECRET"]);
+    expect(first.apiToken.length).toBeGreaterThanOrEqual(16);
+    expect(first.jwtSecret.length).toBeGreaterThanOrEqual(32);
+    const file = join(dir, "dev", "dev-secrets.json");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ API_TOKEN: first.apiToken, JWT_SECRET: first.jwtSecret });
+    const second = loadConfig({ DATABASE_PATH: dbPath });
+    expect(second.apiToken).toBe(first.apiToken);
+    expect(second.jwtSecret).toBe(first.jwtSecret);
+    // A configured value wins and is never written to the file.
+    const third = loadConfig({ DATABASE_PATH: dbPath, API_TOKEN: "b".repeat(20) });
+    expect(third.apiToken).toBe("b".repeat(20));
+    expect(third.jwtSecret).toBe(first.jwtSecret);
+  });
+});
