@@ -28,9 +28,7 @@ export const ErrorBody = z
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** A failed REST call's body; the same envelope as a failed Socket.IO ack. */
-export const ErrorResponse = z
-  .object({ success: z.literal(false), error: ErrorBody })
-  .meta({ id: "ErrorResponse" });
+export const ErrorResponse = z.object({ success: z.literal(false), error: ErrorBody }).meta({ id: "ErrorResponse" });
 export type ErrorResponse = z.infer<typeof ErrorResponse>;
 
 /** One field that failed validation, with its path in the input ("body.userId", "roomId"). */

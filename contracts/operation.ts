@@ -31,9 +31,11 @@ export interface Operation<
 
 export type AnyOperation = Operation<`${string}.${string}`, z.ZodObject, z.ZodType>;
 
-export function operation<const Name extends `${string}.${string}`, Input extends z.ZodObject, Output extends z.ZodType>(
-  op: Operation<Name, Input, Output>,
-): Operation<Name, Input, Output> {
+export function operation<
+  const Name extends `${string}.${string}`,
+  Input extends z.ZodObject,
+  Output extends z.ZodType,
+>(op: Operation<Name, Input, Output>): Operation<Name, Input, Output> {
   return op;
 }
 

@@ -63,7 +63,10 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       const closed = server.stop(false); // no new connections; in-flight requests go on
       await realtime.close();
       const drained = await drain.wait(config.shutdownTimeoutMs);
-      const finished = await Promise.race([closed.then(() => true), Bun.sleep(config.shutdownTimeoutMs).then(() => false)]);
+      const finished = await Promise.race([
+        closed.then(() => true),
+        Bun.sleep(config.shutdownTimeoutMs).then(() => false),
+      ]);
       if (!finished || !drained) {
         log.warn({ event: "shutdown_forced", pending: drain.size }, "in-flight work did not finish in time");
         await server.stop(true);

@@ -1,6 +1,7 @@
 /** `bun start` as a real process: zero-config start, refusals, graceful shutdown, the token command. */
-import { afterAll, describe, expect, test } from "bun:test";
+
 import { Database } from "bun:sqlite";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +22,11 @@ const tempDir = () => {
 };
 
 /** Env without the developer's own settings, so the defaults are what is tested. */
-const cleanEnv = (extra: Record<string, string>) => ({ PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...extra });
+const cleanEnv = (extra: Record<string, string>) => ({
+  PATH: process.env.PATH ?? "",
+  HOME: process.env.HOME ?? "",
+  ...extra,
+});
 
 async function start(cwd: string, env: Record<string, string> = {}) {
   const proc = Bun.spawn(["bun", MAIN], { cwd, env: cleanEnv({ PORT: "0", ...env }), stdout: "pipe", stderr: "pipe" });
@@ -112,7 +117,11 @@ describe("bun start", () => {
   });
 
   test("NODE_ENV=production without secrets refuses to start, naming them", async () => {
-    const proc = Bun.spawn(["bun", MAIN], { cwd: tempDir(), env: cleanEnv({ NODE_ENV: "production" }), stderr: "pipe" });
+    const proc = Bun.spawn(["bun", MAIN], {
+      cwd: tempDir(),
+      env: cleanEnv({ NODE_ENV: "production" }),
+      stderr: "pipe",
+    });
     expect(await proc.exited).toBe(1);
     const stderr = await new Response(proc.stderr).text();
     expect(stderr).toContain("API_TOKEN: is required when NODE_ENV=production");
@@ -142,7 +151,11 @@ describe("bun run token", () => {
   });
 
   test("without a user id it explains its usage", async () => {
-    const proc = Bun.spawn(["bun", join(ROOT, "scripts/token.ts")], { cwd: tempDir(), env: cleanEnv({}), stderr: "pipe" });
+    const proc = Bun.spawn(["bun", join(ROOT, "scripts/token.ts")], {
+      cwd: tempDir(),
+      env: cleanEnv({}),
+      stderr: "pipe",
+    });
     expect(await proc.exited).toBe(1);
     expect(await new Response(proc.stderr).text()).toContain("usage: bun run token <userId>");
   });

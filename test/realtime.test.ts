@@ -10,8 +10,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const refusal = (s: { once(e: string, f: (err: Error & { data?: unknown }) => void): unknown }) =>
-  once<Error & { data?: { code: string; message: string } }>(s, "connect_error");
+type Refusal = Error & { data?: { code: string; message: string } };
+const refusal = (s: { once(e: string, f: (err: Refusal) => void): unknown }) => once<Refusal>(s, "connect_error");
 
 describe("handshake", () => {
   test("auth.token: connected arrives with the user id, socket id and time", async () => {

@@ -15,7 +15,11 @@ export const JwtPayload = z
   .catchall(z.unknown())
   .meta({ id: "JwtPayload", description: "The token's claims as signed" });
 
-const Token = z.string().min(1, { error: "is required" }).max(8192).meta({ example: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyMTIzIn0.sig" });
+const Token = z
+  .string()
+  .min(1, { error: "is required" })
+  .max(8192)
+  .meta({ example: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyMTIzIn0.sig" });
 
 export const createToken = operation({
   name: "jwt.create",

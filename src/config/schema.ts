@@ -30,7 +30,6 @@ const ratio = z.coerce
 
 const bool = z.stringbool({ error: 'must be "true" or "false"' });
 
-
 export const envVars = {
   PORT: v({ schema: int(0, 65535), default: "3000", doc: "HTTP, tRPC and Socket.IO port (0 picks a free one)" }),
   HOST: v({ schema: z.string().min(1), default: "0.0.0.0", doc: "Interface to listen on" }),
@@ -50,14 +49,20 @@ export const envVars = {
     secret: true,
   }),
   JWT_EXPIRES_IN: v({ schema: DurationString, default: "1h", doc: "Lifetime of tokens issued by the JWT tools" }),
-  DATABASE_PATH: v({ schema: z.string().min(1), default: "./data/switchboard.db", doc: "SQLite file (created with its folder)" }),
+  DATABASE_PATH: v({
+    schema: z.string().min(1),
+    default: "./data/switchboard.db",
+    doc: "SQLite file (created with its folder)",
+  }),
   ALLOWED_ORIGINS: v({
     schema: z.string().min(1),
     default: "*",
     doc: "CORS origins for HTTP and Socket.IO: * or a comma-separated list",
   }),
   PROMETHEUS_PREFIX: v({
-    schema: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: "must be a Prometheus name ([a-zA-Z_][a-zA-Z0-9_]*)" }),
+    schema: z
+      .string()
+      .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: "must be a Prometheus name ([a-zA-Z_][a-zA-Z0-9_]*)" }),
     default: "switchboard",
     doc: "Prefix of every metric name (an underscore is added)",
   }),
@@ -87,7 +92,11 @@ export const envVars = {
     default: "true",
     doc: "/docs, /openapi.json and /asyncapi* without the admin token",
   }),
-  ALIVE_MAX_EVENT_LOOP_DELAY_MS: v({ schema: int(1), default: "5000", doc: "/alive fails above this event-loop delay" }),
+  ALIVE_MAX_EVENT_LOOP_DELAY_MS: v({
+    schema: int(1),
+    default: "5000",
+    doc: "/alive fails above this event-loop delay",
+  }),
   ALIVE_MAX_HEAP_BYTES: v({ schema: int(1), default: String(1024 ** 3), doc: "/alive fails above this heap used" }),
   ALIVE_MAX_RSS_BYTES: v({ schema: int(1), default: String(2 * 1024 ** 3), doc: "/alive fails above this RSS" }),
   ALIVE_MAX_EVENT_LOOP_UTILIZATION: v({

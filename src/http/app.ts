@@ -10,7 +10,7 @@ import type { Config } from "../config";
 import { AppError } from "../domain/errors";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
-import { type Realtime, ipOfRequest } from "../realtime/server";
+import { ipOfRequest, type Realtime } from "../realtime/server";
 import { errorResponse } from "./errors";
 import { createRateLimiter } from "./rate-limit";
 import type { RequestContextFn } from "./request-context";

@@ -27,12 +27,20 @@ export const docsRoutes = () => (app: AnyElysia) => {
         documentation: openapiDocument as never,
       }),
     )
-    .get("/asyncapi.yaml", () => new Response(yaml, { headers: { "content-type": "application/yaml; charset=utf-8" } }), {
-      detail: { hide: true },
-    })
-    .get("/asyncapi.json", () => new Response(json, { headers: { "content-type": "application/json; charset=utf-8" } }), {
-      detail: { hide: true },
-    })
+    .get(
+      "/asyncapi.yaml",
+      () => new Response(yaml, { headers: { "content-type": "application/yaml; charset=utf-8" } }),
+      {
+        detail: { hide: true },
+      },
+    )
+    .get(
+      "/asyncapi.json",
+      () => new Response(json, { headers: { "content-type": "application/json; charset=utf-8" } }),
+      {
+        detail: { hide: true },
+      },
+    )
     .get(
       "/asyncapi",
       () => {

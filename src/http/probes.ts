@@ -1,7 +1,7 @@
 /** /alive, /health and /metrics (seeds 000, 001, 003). */
 import type { AnyElysia } from "elysia";
-import pkg from "../../package.json";
 import type { AliveResponse, HealthResponse } from "../../contracts/system";
+import pkg from "../../package.json";
 import type { DatabaseHandle } from "../db/client";
 import type { LivenessProbe } from "../observability/liveness";
 import type { Metrics } from "../observability/metrics";
@@ -23,7 +23,10 @@ export const probeRoutes = (deps: ProbeDeps) => (app: AnyElysia) =>
       "/alive",
       ({ set }) => {
         const reasons = deps.liveness.reasons();
-        const body: AliveResponse = { status: reasons.length ? "unhealthy" : "ok", timestamp: new Date().toISOString() };
+        const body: AliveResponse = {
+          status: reasons.length ? "unhealthy" : "ok",
+          timestamp: new Date().toISOString(),
+        };
         if (reasons.length) {
           set.status = 503;
           body.reasons = reasons;

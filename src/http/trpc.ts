@@ -4,8 +4,8 @@
  */
 import {
   initTRPC,
-  TRPCError,
   type TRPCBuiltRouter,
+  TRPCError,
   type TRPCMutationProcedure,
   type TRPCQueryProcedure,
 } from "@trpc/server";
@@ -27,11 +27,11 @@ const t = initTRPC.context<OperationContext>().create({
 /** The project's error shape for whatever tRPC caught (our AppError, or tRPC's own parse/lookup errors). */
 function errorBodyOf(error: TRPCError): ErrorBody {
   if (error.cause instanceof AppError) return error.cause.toBody();
-  const code = (Object.keys(errorCodes) as (keyof typeof errorCodes)[]).find(
-    (c) => errorCodes[c].trpc === error.code,
-  );
+  const code = (Object.keys(errorCodes) as (keyof typeof errorCodes)[]).find((c) => errorCodes[c].trpc === error.code);
   if (error.code === "PARSE_ERROR") return { code: "BAD_REQUEST", message: error.message };
-  return code && code !== "INTERNAL" ? { code, message: error.message } : { code: "INTERNAL", message: "Internal error" };
+  return code && code !== "INTERNAL"
+    ? { code, message: error.message }
+    : { code: "INTERNAL", message: "Internal error" };
 }
 
 type OpNamed<N> = Extract<Operations[number], { name: N }>;

@@ -40,7 +40,12 @@ export function createLivenessProbe(limits: LivenessLimits, intervalMs = 1000) {
     const mean = Number.isFinite(delay.mean) ? delay.mean / 1e6 : 0;
     delay.reset();
     const mem = process.memoryUsage();
-    return { eventLoopDelayMs: mean, heapUsedBytes: mem.heapUsed, rssBytes: mem.rss, eventLoopUtilization: utilization };
+    return {
+      eventLoopDelayMs: mean,
+      heapUsedBytes: mem.heapUsed,
+      rssBytes: mem.rss,
+      eventLoopUtilization: utilization,
+    };
   };
 
   let sample = measure();
@@ -61,9 +66,7 @@ export function createLivenessProbe(limits: LivenessLimits, intervalMs = 1000) {
       if (s.heapUsedBytes > limits.maxHeapBytes) out.push(`heap used ${s.heapUsedBytes} B > ${limits.maxHeapBytes} B`);
       if (s.rssBytes > limits.maxRssBytes) out.push(`RSS ${s.rssBytes} B > ${limits.maxRssBytes} B`);
       if (s.eventLoopUtilization > limits.maxEventLoopUtilization) {
-        out.push(
-          `event loop utilisation ${s.eventLoopUtilization.toFixed(2)} > ${limits.maxEventLoopUtilization}`,
-        );
+        out.push(`event loop utilisation ${s.eventLoopUtilization.toFixed(2)} > ${limits.maxEventLoopUtilization}`);
       }
       return out;
     },

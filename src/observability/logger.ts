@@ -10,7 +10,15 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       base: { service: "switchboard" },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
-        paths: ["token", "*.token", "authorization", "*.authorization", "*.headers.authorization", "apiToken", "jwtSecret"],
+        paths: [
+          "token",
+          "*.token",
+          "authorization",
+          "*.authorization",
+          "*.headers.authorization",
+          "apiToken",
+          "jwtSecret",
+        ],
         censor: "[redacted]",
       },
     },

@@ -3,8 +3,9 @@
  * or a `token` header (seeds 000, 001, 004). A refusal reaches the client as `connect_error`
  * with `data: { code: "UNAUTHORIZED", message }`.
  */
-import type { Logger } from "../observability/logger";
+
 import type { TokenService } from "../domain/tokens";
+import type { Logger } from "../observability/logger";
 import type { AppSocket } from "./types";
 
 type Handshake = AppSocket["handshake"];
@@ -26,7 +27,10 @@ export function authenticate(tokens: TokenService, clientIp: (socket: AppSocket)
     const ip = clientIp(socket);
     const result = await tokens.verify(tokenFrom(socket.handshake));
     if (!result.valid) {
-      log.info({ event: "connection_refused", ip, reason: result.reason, namespace: socket.nsp.name }, "handshake refused");
+      log.info(
+        { event: "connection_refused", ip, reason: result.reason, namespace: socket.nsp.name },
+        "handshake refused",
+      );
       const error = new Error(result.message) as Error & { data?: unknown };
       error.data = { code: "UNAUTHORIZED", message: result.message };
       return next(error);

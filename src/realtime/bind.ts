@@ -31,6 +31,7 @@ export interface HandlerContext {
 }
 
 type ReplySchemas = typeof clientEventReplySchemas;
+// biome-ignore lint/suspicious/noConfusingVoidType: events without a reply return nothing
 type ReplyOf<E extends ClientEventName> = E extends keyof ReplySchemas ? z.input<ReplySchemas[E]> : void;
 
 export type Handler<E extends ClientEventName> = (

@@ -90,7 +90,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 }
 
 /** Resolves with the first payload of `event`, or rejects after `ms`. */
-export function once<T = unknown>(socket: { once(event: string, fn: (arg: T) => void): unknown }, event: string, ms = 5000) {
+export function once<T = unknown>(
+  socket: { once(event: string, fn: (arg: T) => void): unknown },
+  event: string,
+  ms = 5000,
+) {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for "${event}"`)), ms);
     socket.once(event, (arg: T) => {

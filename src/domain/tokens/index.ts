@@ -2,14 +2,24 @@
 import { decodeJwt, errors, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { AppError } from "../errors";
 
-export type TokenFailure = "MISSING" | "EXPIRED" | "BAD_SIGNATURE" | "ALGORITHM" | "MALFORMED" | "NO_SUBJECT" | "NOT_YET_VALID";
+export type TokenFailure =
+  | "MISSING"
+  | "EXPIRED"
+  | "BAD_SIGNATURE"
+  | "ALGORITHM"
+  | "MALFORMED"
+  | "NO_SUBJECT"
+  | "NOT_YET_VALID";
 
 export type VerifyResult =
   | { valid: true; userId: string; payload: JWTPayload }
   | { valid: false; reason: TokenFailure; message: string };
 
 export interface TokenService {
-  sign(userId: string, options?: { expiresInSeconds?: number; claims?: Record<string, unknown> }): Promise<{
+  sign(
+    userId: string,
+    options?: { expiresInSeconds?: number; claims?: Record<string, unknown> },
+  ): Promise<{
     token: string;
     expiresAt: Date;
   }>;
@@ -67,7 +77,8 @@ export function subjectOf(payload: JWTPayload): string | undefined {
 
 function describe(error: unknown): { reason: TokenFailure; message: string } {
   if (error instanceof errors.JWTExpired) return { reason: "EXPIRED", message: "token expired" };
-  if (error instanceof errors.JWSSignatureVerificationFailed) return { reason: "BAD_SIGNATURE", message: "invalid signature" };
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return { reason: "BAD_SIGNATURE", message: "invalid signature" };
   if (error instanceof errors.JOSEAlgNotAllowed) {
     return { reason: "ALGORITHM", message: "algorithm not allowed (only HS256 is accepted)" };
   }
