@@ -48,7 +48,15 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       detail: { hide: true },
     })
     // reusePort: false, or a stale process could silently share the port.
-    .listen({ port: config.port, hostname: config.host, reusePort: false, ...realtime.engine.handler() });
+    .listen({
+      port: config.port,
+      hostname: config.host,
+      reusePort: false,
+      ...realtime.engine.handler(),
+      // Backstop for bodies without a Content-Length (the HTTP hook answers the others in our shape);
+      // Socket.IO polling bodies may be as large as its own limit.
+      maxRequestBodySize: Math.max(config.httpMaxBodyBytes, config.socket.maxPayloadBytes),
+    });
 
   const server = app.server;
   if (!server) throw new Error("HTTP server did not start");

@@ -142,3 +142,29 @@ describe("rate limit and gated probes", () => {
     expect(connected.userId).toBe("still-ok");
   });
 });
+
+describe("limits", () => {
+  let strict: TestServer;
+  beforeAll(async () => {
+    strict = await startTestServer({ ALIVE_MAX_HEAP_BYTES: "1024", HTTP_MAX_BODY_BYTES: "2048" });
+  });
+  afterAll(() => strict.close());
+
+  test("/alive answers 503 with the reason when a limit is passed", async () => {
+    const res = await strict.api("/alive", { auth: false });
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { status: string; reasons: string[] };
+    expect(body.status).toBe("unhealthy");
+    expect(body.reasons).toHaveLength(1);
+    expect(body.reasons[0]).toStartWith("heap used");
+  });
+
+  test("a body over HTTP_MAX_BODY_BYTES: 413 PAYLOAD_TOO_LARGE, nothing runs", async () => {
+    const res = await strict.api("/jwt/create", {
+      method: "POST",
+      body: JSON.stringify({ userId: "big", claims: { blob: "x".repeat(4096) } }),
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("PAYLOAD_TOO_LARGE");
+  });
+});

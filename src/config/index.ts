@@ -18,6 +18,7 @@ export interface Config {
   logLevel: Env["LOG_LEVEL"];
   trustProxy: boolean;
   rateLimit: { max: number; windowMs: number; ban: number };
+  httpMaxBodyBytes: number;
   publicEndpoints: { health: boolean; metrics: boolean; docs: boolean };
   alive: { maxEventLoopDelayMs: number; maxHeapBytes: number; maxRssBytes: number; maxEventLoopUtilization: number };
   socket: { pingIntervalMs: number; pingTimeoutMs: number; maxPayloadBytes: number; adapter: Env["SOCKET_ADAPTER"] };
@@ -63,6 +64,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY,
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS, ban: env.RATE_LIMIT_BAN },
+    httpMaxBodyBytes: env.HTTP_MAX_BODY_BYTES,
     publicEndpoints: { health: env.HEALTH_PUBLIC, metrics: env.METRICS_PUBLIC, docs: env.DOCS_PUBLIC },
     alive: {
       maxEventLoopDelayMs: env.ALIVE_MAX_EVENT_LOOP_DELAY_MS,

@@ -85,6 +85,11 @@ export const envVars = {
     default: "10",
     doc: "Refused (429) requests in one window before the IP is banned (403) for the rest of it; 0 disables bans",
   }),
+  HTTP_MAX_BODY_BYTES: v({
+    schema: int(1024),
+    default: "1000000",
+    doc: "Largest HTTP request body accepted (413 PAYLOAD_TOO_LARGE above it)",
+  }),
   HEALTH_PUBLIC: v({ schema: bool, default: "true", doc: "/alive and /health without the admin token" }),
   METRICS_PUBLIC: v({ schema: bool, default: "true", doc: "/metrics without the admin token" }),
   DOCS_PUBLIC: v({

@@ -102,6 +102,14 @@ export function createHttpApp(deps: HttpDeps) {
       set.headers["ratelimit-remaining"] = String(verdict.remaining);
       set.headers["ratelimit-reset"] = String(Math.ceil(verdict.resetMs / 1000));
 
+      const length = Number(request.headers.get("content-length") ?? 0);
+      if (length > config.httpMaxBodyBytes) {
+        return errorResponse(
+          set,
+          new AppError("PAYLOAD_TOO_LARGE", `Body of ${length} bytes is over the limit of ${config.httpMaxBodyBytes}`),
+        );
+      }
+
       if (gated.has(path) && !isAdmin(request.headers.get("authorization"))) {
         return errorResponse(set, new AppError("UNAUTHORIZED", "Missing or invalid API token"));
       }
