@@ -59,6 +59,8 @@ const RESERVED_NAMES = new Set([
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const PARSER_SCHEMA_ID = "x-parser-schema-id";
 const TS_NAME = "x-ts-name";
+/** The TS name of the error schema, used by the generated Ack<T>. */
+export const ERROR_BODY = "ErrorBody";
 
 /** "message:send" -> "messageSend", "room:join-request" -> "roomJoinRequest". */
 export function camelKey(eventName) {
@@ -107,7 +109,8 @@ export function buildEventsModel(doc) {
   for (const schema of doc.components().schemas().all()) {
     const json = schema.json();
     const tsName = json[TS_NAME] ?? schema.id();
-    if (typeof tsName !== "string") throw new ContractError(`components.schemas.${schema.id()}: ${TS_NAME} must be a string`);
+    if (typeof tsName !== "string")
+      throw new ContractError(`components.schemas.${schema.id()}: ${TS_NAME} must be a string`);
     claim(tsName, `components.schemas.${schema.id()}`);
     componentNames.set(schema.id(), tsName);
     schemaById.set(schema.id(), json);
@@ -133,10 +136,10 @@ export function buildEventsModel(doc) {
     let name = nameOf(json);
     let source;
     if (name) {
-      source = `components.schemas.${[...componentNames].find(([, n]) => n === name)?.[0] ?? name}`;
+      source = `#/components/schemas/${[...componentNames].find(([, n]) => n === name)?.[0] ?? name}`;
     } else {
       name = `${namespacePrefix(message.id())}Payload`;
-      source = `payload of message "${message.id()}"`;
+      source = `the payload of message "${message.id()}"`;
       claim(name, source);
       inlineNames.set(json, name);
     }
@@ -156,7 +159,8 @@ export function buildEventsModel(doc) {
     }
     ns.servers.push(server.id());
   }
-  if (namespaces.size === 0) throw new ContractError("servers: declare at least one server (namespace), e.g. pathname /");
+  if (namespaces.size === 0)
+    throw new ContractError("servers: declare at least one server (namespace), e.g. pathname /");
   const prefixes = new Map();
   for (const ns of namespaces.values()) {
     const other = prefixes.get(ns.prefix);
@@ -177,7 +181,14 @@ export function buildEventsModel(doc) {
     if (address === null || address === undefined) {
       throw new ContractError(`${where}: channel "${channel.id()}" has no address; its address is the event name`);
     }
-    const nsPaths = [...new Set(channel.servers().all().map((s) => s.pathname() || "/"))].sort();
+    const nsPaths = [
+      ...new Set(
+        channel
+          .servers()
+          .all()
+          .map((s) => s.pathname() || "/"),
+      ),
+    ].sort();
     if (isDynamic(address)) {
       dynamic.push({ address, direction, operationId: op.id(), namespaces: nsPaths });
       continue;
@@ -242,6 +253,18 @@ export function buildEventsModel(doc) {
     ns.server.sort(byName);
   }
 
+  // The ack envelope's error shape is always generated (Ack<T> needs it).
+  const errorEntry = [...componentNames].find(([, n]) => n === ERROR_BODY);
+  if (!errorEntry) {
+    throw new ContractError(
+      `components.schemas: no schema generates "${ERROR_BODY}", the error of every failed ack; ` +
+        `declare it (e.g. key Error with ${TS_NAME}: ${ERROR_BODY})`,
+    );
+  }
+  if (!declared.has(ERROR_BODY)) {
+    declared.set(ERROR_BODY, { json: schemaById.get(errorEntry[0]), source: `#/components/schemas/${errorEntry[0]}` });
+  }
+
   // Every schema the payloads reach, declared after the schemas it references.
   const queue = [...declared.keys()];
   while (queue.length > 0) {
@@ -249,7 +272,7 @@ export function buildEventsModel(doc) {
     for (const dep of referencedNames(declared.get(name).json, { nameOf, refName: () => undefined })) {
       if (!declared.has(dep)) {
         const id = [...componentNames].find(([, n]) => n === dep)[0];
-        declared.set(dep, { json: schemaById.get(id), source: `components.schemas.${id}` });
+        declared.set(dep, { json: schemaById.get(id), source: `#/components/schemas/${id}` });
         queue.push(dep);
       }
     }
@@ -279,7 +302,14 @@ export function buildEventsModel(doc) {
     ordered.push({ name: next, source: d.source, json: d.json, description: describe(d.json.description) });
   }
 
-  return { title: doc.info().title(), version: doc.info().version(), namespaces: nsList, schemas: ordered, dynamic, nameOf };
+  return {
+    title: doc.info().title(),
+    version: doc.info().version(),
+    namespaces: nsList,
+    schemas: ordered,
+    dynamic,
+    nameOf,
+  };
 }
 
 /** The receive (client -> server) event names per namespace path: what handlers must cover. */
