@@ -3,8 +3,8 @@
  * catching these mistakes (each `@ts-expect-error` must find an error). The bodies never run.
  */
 import { expect, test } from "bun:test";
+import type { AdminClient, SwitchboardSocket } from "switchboard/client";
 import { ClientEvents, clientEventSchemas, ServerEvents } from "../generated/events";
-import type { AdminClient, SwitchboardSocket } from "../src/client";
 import { handlers } from "../src/realtime/bind";
 
 export function socketTypes(socket: SwitchboardSocket) {

@@ -9,23 +9,12 @@
  * it cannot judge (an unsupported keyword changed) is breaking.
  */
 
+import { ANNOTATIONS } from "../../contracts/asyncapi-template/lib/zod-emitter.js";
+
 export type Direction = "input" | "output";
 type Schema = Record<string, unknown> | boolean;
 type Resolver = (schema: Schema) => Schema;
 
-const ANNOTATIONS = new Set([
-  "title",
-  "description",
-  "examples",
-  "example",
-  "default",
-  "deprecated",
-  "readOnly",
-  "writeOnly",
-  "$comment",
-  "$schema",
-  "$id",
-]);
 /** Keywords whose value is a map of names to schemas (names are not filtered). */
 const NAME_MAPS = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"]);
 const HANDLED = new Set([

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { SignJWT } from "jose";
-import { type AdminClient, connect, createAdminClient, type SwitchboardSocket } from "../../src/client";
+import { type AdminClient, connect, createAdminClient, type SwitchboardSocket } from "switchboard/client";
 import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/observability/logger";
 import { type RunningServer, startServer } from "../../src/server";

@@ -22,3 +22,5 @@ export declare function emitZod(schema: unknown, options?: EmitOptions): string;
 /** The names `schema` references directly (not transitively). */
 export declare function referencedNames(schema: unknown, options?: Pick<EmitOptions, "nameOf" | "refName">): string[];
 export declare function propertyKey(key: string): string;
+/** JSON Schema keywords that carry no validation. */
+export declare const ANNOTATIONS: ReadonlySet<string>;

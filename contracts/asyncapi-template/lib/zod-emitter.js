@@ -18,7 +18,7 @@ export class SchemaError extends Error {
 }
 
 /** Keywords that carry no validation; `description` becomes `.describe()`. */
-const ANNOTATIONS = new Set([
+export const ANNOTATIONS = new Set([
   "title",
   "description",
   "examples",
