@@ -1,0 +1,58 @@
+/**
+ * The examples in asyncapi.yaml feed the docs: every message must have some, and each must pass the
+ * generated validator of the event it illustrates (so the docs never show a payload the server refuses).
+ */
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import type { z } from "zod";
+import { clientEventReplySchemas, clientEventSchemas, serverEventSchemas } from "../generated/events";
+
+interface Ref {
+  $ref: string;
+}
+interface Message {
+  name: string;
+  examples?: { name: string; payload: unknown }[];
+}
+interface Doc {
+  channels: Record<string, { address: string; messages: Record<string, Ref> }>;
+  operations: Record<
+    string,
+    { action: "send" | "receive"; channel: Ref; messages: Ref[]; reply?: { messages: Ref[] } }
+  >;
+  components: { messages: Record<string, Message> };
+}
+
+const doc = Bun.YAML.parse(await Bun.file(join(import.meta.dir, "../asyncapi.yaml")).text()) as Doc;
+const at = <T>(ref: string): T =>
+  ref
+    .replace(/^#\//, "")
+    .split("/")
+    .reduce((node: unknown, key) => (node as Record<string, unknown>)[key], doc as unknown) as T;
+const messageOf = (ref: Ref) => {
+  const m = at<Ref | Message>(ref.$ref);
+  return "$ref" in m ? at<Message>(m.$ref) : m;
+};
+
+const cases: [string, Message, z.ZodType][] = [];
+for (const [id, op] of Object.entries(doc.operations)) {
+  const event = at<{ address: string }>(op.channel.$ref).address;
+  const table = (op.action === "receive" ? clientEventSchemas : serverEventSchemas) as Record<string, z.ZodType>;
+  for (const ref of op.messages) cases.push([`${id} ${event}`, messageOf(ref), table[event] as z.ZodType]);
+  const replies = clientEventReplySchemas as Record<string, z.ZodType>;
+  for (const ref of op.reply?.messages ?? [])
+    cases.push([`${id} ${event} (ack)`, messageOf(ref), replies[event] as z.ZodType]);
+}
+
+test("every operation's messages are covered", () => {
+  expect(cases.length).toBeGreaterThanOrEqual(Object.keys(doc.operations).length);
+});
+
+test.each(cases)("%s: examples pass the generated validator", (_name, message, schema) => {
+  expect(schema).toBeDefined();
+  expect(message.examples?.length ?? 0).toBeGreaterThan(0);
+  for (const example of message.examples ?? []) {
+    const result = schema.safeParse(example.payload);
+    if (!result.success) throw new Error(`example "${example.name}" of ${message.name}: ${result.error.message}`);
+  }
+});
