@@ -1,5 +1,6 @@
 /** `bun start`: config -> server; graceful shutdown on SIGINT/SIGTERM. */
 import { ConfigError, loadConfig } from "./config";
+import { createLogger } from "./observability/logger";
 import { startServer } from "./server";
 
 let config: ReturnType<typeof loadConfig>;
@@ -13,7 +14,18 @@ try {
   throw error;
 }
 
-const server = await startServer(config);
+const logger = createLogger(config.logLevel);
+const server = await startServer(config, { logger });
+
+// A stray rejection is logged; an uncaught exception leaves state unknown, so shut down cleanly and exit 1.
+process.on("unhandledRejection", (reason) =>
+  logger.error({ err: reason, event: "unhandled_rejection" }, "unhandled rejection"),
+);
+process.on("uncaughtException", async (err) => {
+  logger.fatal({ err, event: "uncaught_exception" }, "uncaught exception: shutting down");
+  await server.stop();
+  process.exit(1);
+});
 
 if (config.generatedSecrets) {
   // A development convenience, printed once to the terminal (never into the JSON logs).
