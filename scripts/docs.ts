@@ -5,8 +5,8 @@
  */
 import { mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import Generator from "@asyncapi/generator";
 import { buildEventsModel, type EventsModel } from "../contracts/asyncapi-template/lib/events-model.js";
+import { loadGenerator } from "./lib/load-generator";
 import { ROOT, since, validateAsyncApi } from "./lib/pipeline";
 
 const OUT_DIR = join(ROOT, "docs-build/asyncapi");
@@ -53,6 +53,7 @@ if (!validation.ok || !validation.document) {
 await rm(OUT_DIR, { recursive: true, force: true });
 await mkdir(OUT_DIR, { recursive: true });
 const template = dirname(Bun.resolveSync("@asyncapi/html-template/package.json", ROOT));
+const Generator = await loadGenerator();
 const generator = new Generator(template, OUT_DIR, {
   forceWrite: true,
   install: false,

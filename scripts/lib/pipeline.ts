@@ -7,8 +7,8 @@
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import Generator from "@asyncapi/generator";
 import { type AsyncAPIDocumentInterface, type Diagnostic, DiagnosticSeverity, Parser } from "@asyncapi/parser";
+import { loadGenerator } from "./load-generator";
 
 /** The repository root (scripts/lib/../..). */
 export const ROOT = resolve(import.meta.dir, "../..");
@@ -98,6 +98,7 @@ export async function listFiles(dir: string): Promise<string[]> {
 export async function renderEvents(document: AsyncAPIDocumentInterface): Promise<Record<string, string>> {
   const out = await mkdtemp(join(tmpdir(), "switchboard-generate-"));
   try {
+    const Generator = await loadGenerator();
     const generator = new Generator(join(ROOT, TEMPLATE_DIR), out, { forceWrite: true, install: false });
     await generator.generate(document);
     const files: Record<string, string> = {};
