@@ -23,6 +23,9 @@ export const HealthResponse = z
   .meta({ id: "Health" });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 
+/** Where the probes live (the HTTP routes and the OpenAPI document both read these). */
+export const systemPaths = { alive: "/alive", health: "/health", metrics: "/metrics" } as const;
+
 interface SystemEndpoint {
   name: string;
   path: string;
@@ -34,7 +37,7 @@ interface SystemEndpoint {
 export const systemEndpoints: SystemEndpoint[] = [
   {
     name: "system.alive",
-    path: "/alive",
+    path: systemPaths.alive,
     summary: "Liveness: event-loop delay, heap, RSS and event-loop utilisation under their limits",
     contentType: "application/json",
     responses: {
@@ -44,7 +47,7 @@ export const systemEndpoints: SystemEndpoint[] = [
   },
   {
     name: "system.health",
-    path: "/health",
+    path: systemPaths.health,
     summary: "Status, uptime, version and whether the database answers",
     contentType: "application/json",
     responses: {
@@ -54,7 +57,7 @@ export const systemEndpoints: SystemEndpoint[] = [
   },
   {
     name: "system.metrics",
-    path: "/metrics",
+    path: systemPaths.metrics,
     summary: "Prometheus metrics (text exposition format)",
     contentType: "text/plain",
     responses: { "200": { description: "Metrics" } },

@@ -13,7 +13,7 @@ import { createDrain } from "./lifecycle";
 import { createLivenessProbe } from "./observability/liveness";
 import { createLogger, type Logger } from "./observability/logger";
 import { createMetrics } from "./observability/metrics";
-import { createRealtime } from "./realtime/server";
+import { createRealtime, SOCKET_PATH } from "./realtime/server";
 import { createServices } from "./services";
 
 export interface RunningServer {
@@ -43,7 +43,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     .use(docsRoutes())
     .use(restRoutes(impls, requestContext))
     .use(trpcRoute(createAdminRouter(impls), requestContext))
-    .all("/socket.io/", ({ request, server }) => realtime.engine.handleRequest(request, server as never), {
+    .all(SOCKET_PATH, ({ request, server }) => realtime.engine.handleRequest(request, server as never), {
       parse: "none",
       detail: { hide: true },
     })

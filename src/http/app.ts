@@ -6,11 +6,13 @@
 import { cors } from "@elysiajs/cors";
 import { Elysia } from "elysia";
 import type { ErrorCode } from "../../contracts/errors";
+import { systemPaths } from "../../contracts/system";
 import type { Config } from "../config";
 import { AppError } from "../domain/errors";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
-import { ipOfRequest, type Realtime } from "../realtime/server";
+import { ipOfRequest, type Realtime, SOCKET_PATH } from "../realtime/server";
+import { docPages, docPaths } from "./docs";
 import { errorResponse } from "./errors";
 import { createRateLimiter } from "./rate-limit";
 import type { RequestContextFn } from "./request-context";
@@ -30,22 +32,16 @@ interface RequestMeta {
   start: number;
 }
 
-const SOCKET_PATH = "/socket.io/";
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Which public-by-default paths each `*_PUBLIC` switch governs. */
 function gatedPaths(config: Config): Set<string> {
   const gated = new Set<string>();
-  if (!config.publicEndpoints.health) for (const p of ["/alive", "/health"]) gated.add(p);
-  if (!config.publicEndpoints.metrics) gated.add("/metrics");
-  if (!config.publicEndpoints.docs) {
-    for (const p of ["/docs", "/openapi.json", "/asyncapi", "/asyncapi.yaml", "/asyncapi.json"]) gated.add(p);
-  }
+  if (!config.publicEndpoints.health) for (const p of [systemPaths.alive, systemPaths.health]) gated.add(p);
+  if (!config.publicEndpoints.metrics) gated.add(systemPaths.metrics);
+  if (!config.publicEndpoints.docs) for (const p of Object.values(docPaths)) gated.add(p);
   return gated;
 }
-
-/** Relaxed CSP for the HTML docs pages, which load their renderer's scripts and styles. */
-const DOC_PAGES = new Set(["/docs", "/asyncapi"]);
 
 export function createHttpApp(deps: HttpDeps) {
   const { config, metrics, log, isAdmin } = deps;
@@ -86,7 +82,7 @@ export function createHttpApp(deps: HttpDeps) {
         return;
       }
       for (const [k, v] of Object.entries(securityHeaders)) {
-        if (!(k === "content-security-policy" && DOC_PAGES.has(path))) set.headers[k] = v;
+        if (!(k === "content-security-policy" && docPages.has(path))) set.headers[k] = v;
       }
       if (request.method === "OPTIONS") return;
 

@@ -10,6 +10,16 @@ import openapiDocument from "../../generated/openapi.json";
 import { AppError } from "../domain/errors";
 
 const ROOT = join(import.meta.dir, "../..");
+
+export const docPaths = {
+  ui: "/docs",
+  openapi: "/openapi.json",
+  asyncapiHtml: "/asyncapi",
+  asyncapiYaml: "/asyncapi.yaml",
+  asyncapiJson: "/asyncapi.json",
+} as const;
+/** HTML pages that run their renderer's scripts (they get no deny-all CSP). */
+export const docPages: ReadonlySet<string> = new Set([docPaths.ui, docPaths.asyncapiHtml]);
 export const ASYNCAPI_HTML = join(ROOT, "docs-build/asyncapi/index.html");
 
 export const docsRoutes = () => (app: AnyElysia) => {
@@ -20,29 +30,29 @@ export const docsRoutes = () => (app: AnyElysia) => {
       // The plugin serves the UI and the spec; every route is hidden, so the spec it serves is
       // exactly the generated document.
       openapi({
-        path: "/docs",
-        specPath: "/openapi.json",
+        path: docPaths.ui,
+        specPath: docPaths.openapi,
         provider: "scalar",
         openapiVersion: "3.1.0",
         documentation: openapiDocument as never,
       }),
     )
     .get(
-      "/asyncapi.yaml",
+      docPaths.asyncapiYaml,
       () => new Response(yaml, { headers: { "content-type": "application/yaml; charset=utf-8" } }),
       {
         detail: { hide: true },
       },
     )
     .get(
-      "/asyncapi.json",
+      docPaths.asyncapiJson,
       () => new Response(json, { headers: { "content-type": "application/json; charset=utf-8" } }),
       {
         detail: { hide: true },
       },
     )
     .get(
-      "/asyncapi",
+      docPaths.asyncapiHtml,
       () => {
         if (!existsSync(ASYNCAPI_HTML)) {
           throw new AppError("NOT_FOUND", "HTML event docs are not built: run `bun run docs` (or read /asyncapi.yaml)");

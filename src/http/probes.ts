@@ -1,6 +1,6 @@
 /** /alive, /health and /metrics (seeds 000, 001, 003). */
 import type { AnyElysia } from "elysia";
-import type { AliveResponse, HealthResponse } from "../../contracts/system";
+import { type AliveResponse, type HealthResponse, systemPaths } from "../../contracts/system";
 import pkg from "../../package.json";
 import type { DatabaseHandle } from "../db/client";
 import type { LivenessProbe } from "../observability/liveness";
@@ -20,7 +20,7 @@ export interface ProbeDeps {
 export const probeRoutes = (deps: ProbeDeps) => (app: AnyElysia) =>
   app
     .get(
-      "/alive",
+      systemPaths.alive,
       ({ set }) => {
         const reasons = deps.liveness.reasons();
         const body: AliveResponse = {
@@ -36,7 +36,7 @@ export const probeRoutes = (deps: ProbeDeps) => (app: AnyElysia) =>
       { detail: { hide: true } },
     )
     .get(
-      "/health",
+      systemPaths.health,
       ({ set }) => {
         const reachable = deps.database.ping();
         if (!reachable) set.status = 503;
@@ -53,7 +53,7 @@ export const probeRoutes = (deps: ProbeDeps) => (app: AnyElysia) =>
       { detail: { hide: true } },
     )
     .get(
-      "/metrics",
+      systemPaths.metrics,
       async ({ set }) => {
         set.headers["content-type"] = deps.metrics.registry.contentType;
         return deps.metrics.registry.metrics();

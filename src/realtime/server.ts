@@ -12,6 +12,9 @@ import { bindHandlers } from "./bind";
 import { handlerTables } from "./handlers";
 import { type AppServer, type AppSocket, userRoom } from "./types";
 
+/** Where Socket.IO is served (engine, HTTP route and HTTP hooks agree through this). */
+export const SOCKET_PATH = "/socket.io/";
+
 export interface Realtime {
   io: AppServer;
   engine: Engine;
@@ -30,7 +33,7 @@ export function createRealtime(deps: {
   const { config, services, metrics, log, drain } = deps;
   const origins = config.allowedOrigins;
   const engine = new Engine({
-    path: "/socket.io/",
+    path: SOCKET_PATH,
     pingInterval: config.socket.pingIntervalMs,
     pingTimeout: config.socket.pingTimeoutMs,
     maxHttpBufferSize: config.socket.maxPayloadBytes,
