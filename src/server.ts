@@ -37,7 +37,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const isAdmin = createAdminCheck(config.apiToken);
   const impls = operationImpls(services);
 
-  const { app, requestContext } = createHttpApp({ config, realtime, metrics, log, isAdmin });
+  const { app, requestContext } = createHttpApp({ config, metrics, log, isAdmin });
   app
     .use(probeRoutes({ liveness, database, services, realtime, metrics, startedAt }))
     .use(docsRoutes())

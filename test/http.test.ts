@@ -168,3 +168,29 @@ describe("limits", () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("PAYLOAD_TOO_LARGE");
   });
 });
+
+describe("client address", () => {
+  const hit = (s: TestServer, forwardedFor: string) =>
+    s.api("/health", { auth: false, headers: { "x-forwarded-for": forwardedFor } }).then((r) => r.status);
+
+  test("TRUST_PROXY=true: the first X-Forwarded-For hop is the client the limit counts", async () => {
+    const proxied = await startTestServer({ TRUST_PROXY: "true", RATE_LIMIT_MAX: "1", RATE_LIMIT_BAN: "0" });
+    try {
+      expect(await hit(proxied, "203.0.113.1, 10.0.0.1")).toBe(200);
+      expect(await hit(proxied, "203.0.113.2, 10.0.0.1")).toBe(200);
+      expect(await hit(proxied, "203.0.113.1")).toBe(429);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  test("TRUST_PROXY=false (default): X-Forwarded-For is ignored, so it cannot dodge the limit", async () => {
+    const direct = await startTestServer({ RATE_LIMIT_MAX: "1", RATE_LIMIT_BAN: "0" });
+    try {
+      expect(await hit(direct, "203.0.113.1")).toBe(200);
+      expect(await hit(direct, "203.0.113.2")).toBe(429);
+    } finally {
+      await direct.close();
+    }
+  });
+});

@@ -11,7 +11,7 @@ import type { Config } from "../config";
 import { AppError } from "../domain/errors";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
-import { ipOfRequest, type Realtime, SOCKET_PATH } from "../realtime/server";
+import { ipOfRequest, SOCKET_PATH } from "../realtime/server";
 import { docPages, docPaths } from "./docs";
 import { errorResponse } from "./errors";
 import { createRateLimiter } from "./rate-limit";
@@ -20,7 +20,6 @@ import { clientIp, securityHeaders } from "./security";
 
 export interface HttpDeps {
   config: Config;
-  realtime: Realtime;
   metrics: Metrics;
   log: Logger;
   isAdmin: (authorization: string | null) => boolean;
@@ -76,7 +75,7 @@ export function createHttpApp(deps: HttpDeps) {
       meta.set(request, { id, ip, start: performance.now() });
       set.headers["x-request-id"] = id;
 
-      // Socket.IO traffic is limited per event by the realtime layer, not per HTTP poll.
+      // Socket.IO polls are not HTTP API calls: they are left out of the HTTP rate limit.
       if (path === SOCKET_PATH) {
         ipOfRequest.set(request, ip);
         return;
