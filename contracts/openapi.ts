@@ -12,20 +12,41 @@ import { systemEndpoints } from "./system";
 type JsonSchema = Record<string, unknown>;
 type Components = Record<string, JsonSchema>;
 
-/** zod -> JSON Schema, with named sub-schemas hoisted into components. */
+const componentRef = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+
+/**
+ * zod -> JSON Schema, with named sub-schemas (`.meta({ id })`) hoisted into components. zod 4.6
+ * answers a schema that has an id itself with a root `$ref` into `$defs`: that root is the
+ * reference to return, never the component's body (it would be a reference to itself).
+ */
 function toSchema(schema: z.ZodType, io: "input" | "output", components: Components): JsonSchema {
   const json = z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" }) as JsonSchema;
-  delete json.$schema;
-  const defs = (json.$defs ?? {}) as Components;
-  delete json.$defs;
-  for (const [name, def] of Object.entries(defs)) components[name] = rewriteRefs(def) as JsonSchema;
+  const { $schema: _, $defs, ...root } = json;
+  for (const [name, def] of Object.entries(($defs ?? {}) as Components)) addComponent(components, name, def);
+  const body = rewriteRefs(root) as JsonSchema;
   const id = z.globalRegistry.get(schema)?.id;
-  if (id) {
-    components[id] = rewriteRefs(json) as JsonSchema;
-    return { $ref: `#/components/schemas/${id}` };
-  }
-  return rewriteRefs(json) as JsonSchema;
+  if (!id || canonicalJson(body) === canonicalJson(componentRef(id))) return body;
+  // A zod that inlines the root instead (before 4.6): hoist it ourselves.
+  addComponent(components, id, root);
+  return componentRef(id);
 }
+
+/** Components are shared by every operation: one id must render the same everywhere (input and output). */
+function addComponent(components: Components, name: string, def: JsonSchema) {
+  const body = rewriteRefs(def) as JsonSchema;
+  const existing = components[name];
+  if (existing && canonicalJson(existing) !== canonicalJson(body)) {
+    throw new Error(`schema id "${name}" renders two different JSON Schemas (input vs output?): give each its own id`);
+  }
+  components[name] = body;
+}
+
+const canonicalJson = (value: unknown): string =>
+  JSON.stringify(value, (_, v) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
 
 function rewriteRefs(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(rewriteRefs);
@@ -73,6 +94,8 @@ function operationObject(op: AnyOperation, components: Components) {
   }
   return {
     operationId: op.name,
+    // The tRPC procedure this route is served as too: contracts:check compares procedures by it.
+    "x-trpc": { path: op.name, type: isQuery(op) ? "query" : "mutation" },
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
     tags: [op.name.split(".")[0]],

@@ -12,10 +12,12 @@ export interface Operation<
   Name extends `${string}.${string}` = `${string}.${string}`,
   Input extends z.ZodObject = z.ZodObject,
   Output extends z.ZodType = z.ZodType,
+  Method extends HttpMethod = HttpMethod,
 > {
   /** `group.action`: the tRPC path (`client.group.action`) and the OpenAPI operationId. */
   name: Name;
-  method: HttpMethod;
+  /** Kept literal: the router type makes GET a tRPC query and everything else a mutation. */
+  method: Method;
   /** Express-style path; `:param` segments are read into the input object. */
   path: string;
   auth: Auth;
@@ -29,13 +31,15 @@ export interface Operation<
   description?: string;
 }
 
-export type AnyOperation = Operation<`${string}.${string}`, z.ZodObject, z.ZodType>;
+export type AnyOperation = Operation<`${string}.${string}`, z.ZodObject, z.ZodType, HttpMethod>;
 
+/** Keeps every literal the types downstream read: the name (tRPC path), the method, the schemas. */
 export function operation<
   const Name extends `${string}.${string}`,
   Input extends z.ZodObject,
   Output extends z.ZodType,
->(op: Operation<Name, Input, Output>): Operation<Name, Input, Output> {
+  const Method extends HttpMethod,
+>(op: Operation<Name, Input, Output, Method>): Operation<Name, Input, Output, Method> {
   return op;
 }
 

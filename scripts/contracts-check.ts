@@ -4,11 +4,18 @@
  *   (a) asyncapi.yaml validates with no errors;
  *   (b) regenerating changes nothing (generated/ and every other rendered file), and generated/
  *       holds nothing the pipeline does not render;
- *   (c) every client -> server operation of each namespace has exactly one handler, and no handler
- *       exists for an undeclared event;
- *   (d) against a base revision (--base REF; default: the merge-base of HEAD and main), no breaking
- *       change to the events or the admin API unless that contract's info.version major was raised.
- *       Skipped (not failed) when there is no base.
+ *   (c) every client -> server operation of each namespace has exactly one handler in that
+ *       namespace's tables (`namespaceHandlers`, the object the server binds), and no handler exists
+ *       for an event the namespace does not declare;
+ *   (d) against a base revision, no breaking change to the events or the admin API (its OpenAPI,
+ *       routes and tRPC procedures) unless that contract's info.version allows one: a raised major,
+ *       or, while the major is 0, a raised minor (semver: 0.y.z may break on any minor, so
+ *       0.1.0 -> 0.2.0 counts like 1.0.0 -> 2.0.0; a patch never does).
+ *       The base: --base REF; on main (or at main's tip), HEAD~1; elsewhere the merge-base of HEAD
+ *       and main (or origin/main). Without one (a shallow or detached clone): FAIL when CI=true, so
+ *       CI never passes without comparing; SKIP otherwise;
+ *   (e) src/db/schema.ts and the committed migrations agree: `drizzle-kit generate`, run on a
+ *       temporary copy of the migrations, would write nothing.
  * Prints one PASS / FAIL / SKIP line per check, with reasons; exits 1 when any check fails.
  */
 import type { AsyncAPIDocumentInterface } from "@asyncapi/parser";
@@ -16,6 +23,7 @@ import { buildEventsModel, receiveEventsByNamespace } from "../contracts/asyncap
 import { asyncApiBreakingChanges, type BreakingReport, openApiBreakingChanges } from "./lib/breaking";
 import { resolveBase, showFile } from "./lib/git";
 import { checkHandlerCoverage, loadHandlers } from "./lib/handlers";
+import { migrationDrift } from "./lib/migrations";
 import { ASYNCAPI_FILE, findDrift, parseAsyncApi, ROOT, renderAll, since, validateAsyncApi } from "./lib/pipeline";
 
 const OPENAPI_FILE = "generated/openapi.json";
@@ -116,26 +124,41 @@ async function checkHandlers(document: AsyncAPIDocumentInterface | undefined): P
 }
 
 function judge(what: string, r: BreakingReport): { failed: boolean; lines: string[] } {
-  if (r.breaking.length === 0) return { failed: false, lines: [`${what}: no breaking change`] };
+  const notes = r.notes.map((n) => `  (${n})`);
+  if (r.breaking.length === 0) return { failed: false, lines: [`${what}: no breaking change`, ...notes] };
   const versions = `${r.baseVersion ?? "?"} -> ${r.headVersion ?? "?"}`;
   const list = r.breaking.map((b) => `  - ${b}`);
-  if (r.majorRaised) {
+  if (r.allowedBy) {
     return {
       failed: false,
-      lines: [`${what}: ${r.breaking.length} breaking change(s), allowed: major raised (${versions})`, ...list],
+      lines: [
+        `${what}: ${r.breaking.length} breaking change(s), allowed: ${r.allowedBy} (${versions})`,
+        ...list,
+        ...notes,
+      ],
     };
   }
   return {
     failed: true,
-    lines: [`${what}: ${r.breaking.length} breaking change(s) without a major version bump (${versions}):`, ...list],
+    lines: [
+      `${what}: ${r.breaking.length} breaking change(s) without a version that allows them (${versions}; ` +
+        "raise the major, or the minor while the major is 0):",
+      ...list,
+      ...notes,
+    ],
   };
 }
+
+const inCi = () => ["true", "1"].includes((process.env.CI ?? "").toLowerCase());
 
 async function checkBreaking(document: AsyncAPIDocumentInterface | undefined, baseArg?: string): Promise<Result> {
   const base = resolveBase(ROOT, baseArg);
   if (!base.ref) {
     if (baseArg) return { status: "FAIL", summary: base.reason ?? "no base", details: [] };
-    return { status: "SKIP", summary: `no base revision to compare with: ${base.reason}`, details: [] };
+    const hint = "name one with --base REF (a commit, tag or branch with the contract clients use)";
+    // CI must compare with something: a silent skip there would let any breaking change through.
+    if (inCi()) return { status: "FAIL", summary: `no base revision (CI=true): ${base.reason}`, details: [hint] };
+    return { status: "SKIP", summary: `no base revision to compare with: ${base.reason}`, details: [hint] };
   }
   const label = `${base.label} = ${base.ref.slice(0, 12)}`;
   const details: string[] = [];
@@ -186,6 +209,24 @@ async function checkBreaking(document: AsyncAPIDocumentInterface | undefined, ba
   return { status: "PASS", summary: `no unannounced breaking change against ${label}`, details };
 }
 
+async function checkMigrations(): Promise<Result> {
+  let drift: Awaited<ReturnType<typeof migrationDrift>>;
+  try {
+    drift = await migrationDrift(ROOT);
+  } catch (error) {
+    return { status: "FAIL", summary: "the migrations could not be checked", details: message(error).split("\n") };
+  }
+  if (drift.written.length > 0) {
+    return {
+      status: "FAIL",
+      summary: `src/db/schema.ts changed without a migration: run \`bun run db:generate\` and commit ${drift.folder}`,
+      details: drift.written.map((f) => `drizzle-kit generate would write ${f}`),
+    };
+  }
+  if (drift.problem) return { status: "FAIL", summary: drift.problem, details: [] };
+  return { status: "PASS", summary: `src/db/schema.ts and ${drift.folder} agree`, details: [] };
+}
+
 process.chdir(ROOT);
 const args = parseArgs(process.argv.slice(2));
 const start = performance.now();
@@ -210,6 +251,11 @@ t = performance.now();
 const d = await checkBreaking(a.document, args.base);
 print("d", d, t);
 statuses.d = d.status;
+
+t = performance.now();
+const e = await checkMigrations();
+print("e", e, t);
+statuses.e = e.status;
 
 const failed = Object.entries(statuses)
   .filter(([, s]) => s === "FAIL")

@@ -2,7 +2,9 @@
 import type { Config } from "./config";
 import { openDatabase } from "./db/client";
 import { createHttpApp } from "./http/app";
+import { BUN_MAX_REQUEST_BODY_SIZE } from "./http/body";
 import { docsRoutes } from "./http/docs";
+import { errorResponse } from "./http/errors";
 import { operationImpls } from "./http/operations";
 import { probeRoutes } from "./http/probes";
 import { restRoutes } from "./http/rest";
@@ -13,6 +15,7 @@ import { createDrain } from "./lifecycle";
 import { createLivenessProbe } from "./observability/liveness";
 import { createLogger, type Logger } from "./observability/logger";
 import { createMetrics } from "./observability/metrics";
+import { type NamespaceHandlers, namespaceHandlers } from "./realtime/handlers";
 import { createRealtime, SOCKET_PATH } from "./realtime/server";
 import { createServices } from "./services";
 
@@ -21,41 +24,57 @@ export interface RunningServer {
   url: string;
   port: number;
   config: Config;
-  /** Graceful: stop accepting, disconnect sockets, let in-flight work finish (bounded), close the db. */
+  /** Graceful: stop accepting, let in-flight work finish and ack (bounded), disconnect sockets, close the db. */
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Config, opts: { logger?: Logger } = {}): Promise<RunningServer> {
+export interface ServerOptions {
+  logger?: Logger;
+  /** The Socket.IO handler tables per namespace; tests swap in slow or missing handlers. */
+  handlers?: NamespaceHandlers;
+}
+
+export async function startServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
   const startedAt = performance.now();
   const log = opts.logger ?? createLogger(config.logLevel);
   const database = openDatabase(config.databasePath);
-  const services = createServices(config, database);
   const metrics = createMetrics(config.prometheusPrefix);
-  const liveness = createLivenessProbe(config.alive);
+  const liveness = createLivenessProbe(config.alive, log);
   const drain = createDrain();
-  const realtime = createRealtime({ config, services, metrics, log, drain });
+  // The realtime layer first: its delivery port is what services use to reach clients.
+  // The HTTP limiter's ban applies to Socket.IO sessions too; the app is built after the services.
+  let isBanned = (_ip: string) => false;
+  const realtime = createRealtime({ config, metrics, log, isBanned: (ip) => isBanned(ip) });
+  const services = createServices(config, database, realtime.delivery);
+  realtime.start({ services, drain, handlers: opts.handlers ?? namespaceHandlers });
   const isAdmin = createAdminCheck(config.apiToken);
   const impls = operationImpls(services);
 
-  const { app, requestContext } = createHttpApp({ config, metrics, log, isAdmin });
+  const http = createHttpApp({ config, metrics, log, isAdmin, socketPath: SOCKET_PATH });
+  const { app, requestContext } = http;
+  isBanned = http.isBanned;
   app
     .use(probeRoutes({ liveness, database, services, realtime, metrics, startedAt }))
     .use(docsRoutes())
     .use(restRoutes(impls, requestContext))
     .use(trpcRoute(createAdminRouter(impls), requestContext))
-    .all(SOCKET_PATH, ({ request, server }) => realtime.engine.handleRequest(request, server as never), {
-      parse: "none",
-      detail: { hide: true },
-    })
+    .all(
+      SOCKET_PATH,
+      async ({ request, server, set }) => {
+        const answer = await realtime.handle(request, server, requestContext(request).ip);
+        return answer instanceof Response ? answer : errorResponse(set, answer);
+      },
+      { parse: "none", detail: { hide: true } },
+    )
     // reusePort: false, or a stale process could silently share the port.
     .listen({
       port: config.port,
       hostname: config.host,
       reusePort: false,
-      ...realtime.engine.handler(),
-      // Backstop for bodies without a Content-Length (the HTTP hook answers the others in our shape);
-      // Socket.IO polling bodies may be as large as its own limit.
-      maxRequestBodySize: Math.max(config.httpMaxBodyBytes, config.socket.maxPayloadBytes),
+      ...realtime.serveOptions,
+      // Bodies are capped by their readers (http/body.ts, and the Socket.IO route for polling), which
+      // answer in the error shape; Bun's own limit would answer a bare 413 first.
+      maxRequestBodySize: BUN_MAX_REQUEST_BODY_SIZE,
     });
 
   const server = app.server;
@@ -68,17 +87,23 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const stop = () => {
     stopping ??= (async () => {
       log.info({ event: "shutdown" }, "shutting down");
-      const closed = server.stop(false); // no new connections; in-flight requests go on
-      await realtime.close();
+      // 1. Accept nothing new: no connections, no Socket.IO sessions, no new events.
+      const closed = server.stop(false);
+      realtime.stopAccepting();
+      // 2. Work in flight finishes and its acks go out on the still-open sockets (bounded).
+      const deadline = Date.now() + config.shutdownTimeoutMs;
       const drained = await drain.wait(config.shutdownTimeoutMs);
+      // 3. Then clients are disconnected, and the HTTP requests still open get the rest of the time.
+      await realtime.close();
       const finished = await Promise.race([
         closed.then(() => true),
-        Bun.sleep(config.shutdownTimeoutMs).then(() => false),
+        Bun.sleep(Math.max(0, deadline - Date.now())).then(() => false),
       ]);
       if (!finished || !drained) {
         log.warn({ event: "shutdown_forced", pending: drain.size }, "in-flight work did not finish in time");
         await server.stop(true);
       }
+      // 4. Only then the database.
       liveness.stop();
       database.close();
       log.info({ event: "stopped" }, "switchboard stopped");

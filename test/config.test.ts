@@ -28,7 +28,16 @@ describe("config", () => {
     expect(c.allowedOrigins).toBe("*");
     expect(c.prometheusPrefix).toBe("switchboard");
     expect(c.logLevel).toBe("info");
-    expect(c.rateLimit).toEqual({ max: 100, windowMs: 60000, ban: 10 });
+    expect(c.rateLimit).toEqual({ max: 100, adminMax: 10000, windowMs: 60000, ban: 10 });
+    expect(c.socket).toMatchObject({
+      transports: ["polling", "websocket"],
+      authTimeoutMs: 10000,
+      maxConnections: 10000,
+      maxConnectionsPerIp: 100,
+      maxSocketsPerUser: 20,
+    });
+    expect(c.jwtRequireExp).toBe(false);
+    expect(c.trustProxyHops).toBe(0);
     expect(c.alive).toEqual({
       maxEventLoopDelayMs: 5000,
       maxHeapBytes: 1024 ** 3,
@@ -36,6 +45,23 @@ describe("config", () => {
       maxEventLoopUtilization: 0.99,
     });
     expect(loadConfig({ ...base, DATABASE_PATH: undefined } as never).databasePath).toEndWith("data/switchboard.db");
+  });
+
+  test("production requires exp by default; TRUST_PROXY_HOPS counts only behind TRUST_PROXY", () => {
+    const prod = loadConfig({ ...base, NODE_ENV: "production", API_TOKEN: "a".repeat(20), JWT_SECRET: "b".repeat(40) });
+    expect(prod.jwtRequireExp).toBe(true);
+    expect(
+      loadConfig({
+        ...base,
+        NODE_ENV: "production",
+        API_TOKEN: "a".repeat(20),
+        JWT_SECRET: "b".repeat(40),
+        JWT_REQUIRE_EXP: "false",
+      }).jwtRequireExp,
+    ).toBe(false);
+    expect(loadConfig({ ...base, TRUST_PROXY: "true", TRUST_PROXY_HOPS: "2" }).trustProxyHops).toBe(2);
+    expect(loadConfig({ ...base, TRUST_PROXY_HOPS: "2" }).trustProxyHops).toBe(0);
+    expect(failure({ ...base, SOCKET_TRANSPORTS: "carrier-pigeon" })).toContain("SOCKET_TRANSPORTS: must be");
   });
 
   test("a bad value names the variable, the rule and what it got", () => {

@@ -126,20 +126,26 @@ describe("rate limit and gated probes", () => {
     expect((await limited.api("/health")).status).toBe(200);
   });
 
+  test("Socket.IO traffic is not counted against the HTTP limit (the next test finds the budget untouched)", async () => {
+    const socket = limited.socket({ token: await limited.token("still-ok"), transports: ["polling"] });
+    const connected = await new Promise<{ userId: string }>((resolve) => socket.once("connected", resolve));
+    expect(connected.userId).toBe("still-ok");
+  });
+
   test("over the limit: 429 with Retry-After, then 403 once banned (seed 000)", async () => {
-    // 4 requests were spent above; the 5th is the last allowed.
+    // 3 anonymous requests were spent above (refusals count too): 2 are left.
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await limited.api("/health")).status);
-    expect(statuses).toEqual([200, 429, 429, 403, 403]);
-    const res = await limited.api("/health");
+    for (let i = 0; i < 6; i++) statuses.push((await limited.api("/health", { auth: false })).status);
+    expect(statuses).toEqual([401, 401, 429, 429, 403, 403]);
+    const res = await limited.api("/health", { auth: false });
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("FORBIDDEN");
   });
 
-  test("Socket.IO traffic is not counted against the HTTP limit", async () => {
-    const socket = limited.socket({ token: await limited.token("still-ok"), transports: ["polling"] });
-    const connected = await new Promise<{ userId: string }>((resolve) => socket.once("connected", resolve));
-    expect(connected.userId).toBe("still-ok");
+  test("callers with the API token have a budget of their own: the IP's ban does not reach them", async () => {
+    const res = await limited.api("/health");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("ratelimit-limit")).toBe("10000");
   });
 });
 
@@ -173,12 +179,33 @@ describe("client address", () => {
   const hit = (s: TestServer, forwardedFor: string) =>
     s.api("/health", { auth: false, headers: { "x-forwarded-for": forwardedFor } }).then((r) => r.status);
 
-  test("TRUST_PROXY=true: the first X-Forwarded-For hop is the client the limit counts", async () => {
+  test("TRUST_PROXY=true: the client is the rightmost X-Forwarded-For entry; what the client wrote left of it is ignored", async () => {
     const proxied = await startTestServer({ TRUST_PROXY: "true", RATE_LIMIT_MAX: "1", RATE_LIMIT_BAN: "0" });
     try {
-      expect(await hit(proxied, "203.0.113.1, 10.0.0.1")).toBe(200);
-      expect(await hit(proxied, "203.0.113.2, 10.0.0.1")).toBe(200);
-      expect(await hit(proxied, "203.0.113.1")).toBe(429);
+      // Our one proxy appends the address it received from: the last entry.
+      expect(await hit(proxied, "203.0.113.1")).toBe(200);
+      // The same client forging a first hop is still the same client.
+      expect(await hit(proxied, "198.51.100.7, 203.0.113.1")).toBe(429);
+      expect(await hit(proxied, "198.51.100.8, 203.0.113.1")).toBe(429);
+      // Another client (the forged entry that was its own "first hop" does not matter).
+      expect(await hit(proxied, "203.0.113.1, 203.0.113.2")).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  test("TRUST_PROXY_HOPS=2: the client is the second entry from the right", async () => {
+    const proxied = await startTestServer({
+      TRUST_PROXY: "true",
+      TRUST_PROXY_HOPS: "2",
+      RATE_LIMIT_MAX: "1",
+      RATE_LIMIT_BAN: "0",
+    });
+    try {
+      expect(await hit(proxied, "198.51.100.7, 203.0.113.5, 10.0.0.1")).toBe(200);
+      // Same client through another edge proxy, with another forged prefix.
+      expect(await hit(proxied, "198.51.100.9, 203.0.113.5, 10.0.0.2")).toBe(429);
+      expect(await hit(proxied, "203.0.113.6, 10.0.0.1")).toBe(200);
     } finally {
       await proxied.close();
     }

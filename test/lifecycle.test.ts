@@ -2,54 +2,15 @@
 
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { jwtVerify, SignJWT } from "jose";
 import { io } from "socket.io-client";
+import { cleanEnv, MAIN, ROOT, removeTempDirs, startProcess, tempDir } from "./helpers/process";
 import { TEST_JWT_SECRET } from "./helpers/server";
 
-const ROOT = join(import.meta.dir, "..");
-const MAIN = join(ROOT, "src/main.ts");
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), "switchboard-proc-"));
-  dirs.push(d);
-  return d;
-};
-
-/** Env without the developer's own settings, so the defaults are what is tested. */
-const cleanEnv = (extra: Record<string, string>) => ({
-  PATH: process.env.PATH ?? "",
-  HOME: process.env.HOME ?? "",
-  ...extra,
-});
-
-async function start(cwd: string, env: Record<string, string> = {}) {
-  const proc = Bun.spawn(["bun", MAIN], { cwd, env: cleanEnv({ PORT: "0", ...env }), stdout: "pipe", stderr: "pipe" });
-  const reader = proc.stdout.getReader();
-  let out = "";
-  const deadline = Date.now() + 15000;
-  while (!out.includes('"event":"listening"')) {
-    if (Date.now() > deadline) throw new Error(`no listening line: ${out}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`exited early: ${out}${await new Response(proc.stderr).text()}`);
-    out += new TextDecoder().decode(value);
-  }
-  const line = out.split("\n").find((l) => l.includes('"event":"listening"')) as string;
-  const port = (JSON.parse(line) as { port: number }).port;
-  const rest = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return out;
-      out += new TextDecoder().decode(value);
-    }
-  })();
-  return { proc, url: `http://127.0.0.1:${port}`, stdout: () => rest, stderr: () => new Response(proc.stderr).text() };
-}
+afterAll(removeTempDirs);
+const start = (cwd: string, env: Record<string, string> = {}, entry = MAIN) => startProcess(cwd, env, entry);
 
 describe("bun start", () => {
   test("with no configuration: SQLite under ./data, dev secrets generated, printed and kept", async () => {
@@ -110,6 +71,50 @@ describe("bun start", () => {
       const logs = await server.stdout();
       expect(logs).toContain('"event":"shutdown"');
       expect(logs).toContain('"event":"stopped"');
+      socket.close();
+    } finally {
+      server.proc.kill("SIGKILL");
+    }
+  });
+
+  test("SIGTERM: a handler in flight still acks, new events are refused, then sockets are disconnected", async () => {
+    const server = await start(
+      tempDir(),
+      { JWT_SECRET: TEST_JWT_SECRET, API_TOKEN: "x".repeat(20), SLOW_PING_MS: "1500" },
+      join(ROOT, "test/fixtures/slow-ping.ts"),
+    );
+    try {
+      const jwt = await new SignJWT({})
+        .setProtectedHeader({ alg: "HS256" })
+        .setSubject("in-flight")
+        .setExpirationTime("1h")
+        .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+      const socket = io(server.url, { auth: { token: jwt }, transports: ["websocket"], reconnection: false });
+      await new Promise((resolve) => socket.once("connected", resolve));
+      const events: string[] = [];
+      socket.on("disconnect", (reason) => events.push(`disconnect:${reason}`));
+      const slow = socket
+        .timeout(10000)
+        .emitWithAck("ping", { id: "slow" })
+        .then((ack) => {
+          events.push("slow-ack");
+          return ack;
+        });
+      await Bun.sleep(300); // the handler is sleeping now
+      server.proc.kill("SIGTERM");
+      await Bun.sleep(300);
+      const late = await socket.timeout(5000).emitWithAck("ping", { id: "late" });
+      expect(late).toEqual({
+        success: false,
+        error: { code: "SERVICE_UNAVAILABLE", message: "Server is shutting down: retry" },
+      });
+      const ack = await slow;
+      expect(ack.success).toBe(true);
+      expect(ack.success && ack.data.id).toBe("slow");
+      expect(await server.proc.exited).toBe(0);
+      await Bun.sleep(50);
+      // The ack arrived before the server disconnected the socket.
+      expect(events).toEqual(["slow-ack", "disconnect:io server disconnect"]);
       socket.close();
     } finally {
       server.proc.kill("SIGKILL");

@@ -3,7 +3,7 @@
  * catching these mistakes (each `@ts-expect-error` must find an error). The bodies never run.
  */
 import { expect, test } from "bun:test";
-import type { AdminClient, SwitchboardSocket } from "switchboard/client";
+import { type AdminClient, createAdminClient, type SwitchboardSocket } from "switchboard/client";
 import { ClientEvents, clientEventSchemas, ServerEvents } from "../generated/events";
 import { handlers } from "../src/realtime/bind";
 
@@ -31,6 +31,24 @@ export async function adminTypes(admin: AdminClient) {
   await admin.jwt.revoke.mutate({ token });
   const verified = await admin.jwt.verify.mutate({ token });
   verified.valid satisfies boolean;
+  // @ts-expect-error POST operations are mutations, not queries
+  await admin.jwt.decode.query({ token });
+}
+
+/** GET operations are tRPC queries: `operation()` keeps the literal method the router type reads. */
+export async function adminQueryTypes() {
+  const admin = createAdminClient({ url: "http://localhost:3000", apiToken: "t" });
+  const page = await admin.sockets.stats.query({ limit: 5 });
+  page.totalConnections satisfies number;
+  page.nextCursor satisfies string | null;
+  for (const c of page.connections) c.socketId.toUpperCase();
+  // limit has a default, so the input may be empty
+  await admin.sockets.stats.query({});
+  await admin.sockets.stats.query({ limit: 5, cursor: page.nextCursor ?? undefined });
+  // @ts-expect-error a query is not a mutation
+  await admin.sockets.stats.mutate({ limit: 5 });
+  // @ts-expect-error no such input field
+  await admin.sockets.stats.query({ limit: 5, offset: 10 });
 }
 
 export function handlerTypes() {

@@ -4,7 +4,7 @@
  *   removals and edits treated as breaking, and payload changes judged per direction by
  *   schema-compat (a client -> server payload may widen, a server -> client payload may narrow);
  * - admin API: the two generated/openapi.json documents (OpenAPI 3.1), operation by operation.
- * A breaking change is allowed only when the contract's info.version major was raised.
+ * A breaking change is allowed only when the contract's info.version allows it (breakingAllowedBy).
  */
 
 import { diff, type JSONOutput } from "@asyncapi/diff";
@@ -16,26 +16,45 @@ const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null 
 
 /** The major of a semver-ish version ("1.2.3" -> 1); undefined when it has none. */
 export function majorOf(version: unknown): number | undefined {
-  const match = typeof version === "string" ? /^v?(\d+)(\.|$)/.exec(version.trim()) : null;
-  return match ? Number(match[1]) : undefined;
+  return versionOf(version)?.major;
+}
+
+function versionOf(version: unknown): { major: number; minor: number } | undefined {
+  const match = typeof version === "string" ? /^v?(\d+)(?:\.(\d+))?(\.|-|\+|$)/.exec(version.trim()) : null;
+  return match ? { major: Number(match[1]), minor: Number(match[2] ?? 0) } : undefined;
+}
+
+/**
+ * Why `head` may break clients of `base`, or undefined when it may not. Semver: a raised major; and
+ * while the major is 0 (anything may change), a raised minor, so 0.1.0 -> 0.2.0 counts like
+ * 1.4.0 -> 2.0.0.
+ */
+export function breakingAllowedBy(baseVersion: unknown, headVersion: unknown): string | undefined {
+  const b = versionOf(baseVersion);
+  const h = versionOf(headVersion);
+  if (!b || !h) return undefined;
+  if (h.major > b.major) return "major raised";
+  if (b.major === 0 && h.major === 0 && h.minor > b.minor) return "minor raised while the major is 0";
+  return undefined;
 }
 
 export interface BreakingReport {
   breaking: string[];
+  /** Facts worth printing that are not breaking changes (a base document read leniently). */
+  notes: string[];
   baseVersion: string | undefined;
   headVersion: string | undefined;
-  /** head major > base major: breaking changes are allowed. */
-  majorRaised: boolean;
+  /** Why breaking changes are allowed (see breakingAllowedBy); undefined = they are not. */
+  allowedBy: string | undefined;
 }
 
-function report(breaking: string[], baseVersion: unknown, headVersion: unknown): BreakingReport {
-  const b = majorOf(baseVersion);
-  const h = majorOf(headVersion);
+function report(breaking: string[], baseVersion: unknown, headVersion: unknown, notes: string[] = []): BreakingReport {
   return {
     breaking,
+    notes,
     baseVersion: typeof baseVersion === "string" ? baseVersion : undefined,
     headVersion: typeof headVersion === "string" ? headVersion : undefined,
-    majorRaised: b !== undefined && h !== undefined && h > b,
+    allowedBy: breakingAllowedBy(baseVersion, headVersion),
   };
 }
 
@@ -197,20 +216,63 @@ export function asyncApiBreakingChanges(
 
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"] as const;
 
-function resolverFor(doc: Json) {
+/**
+ * Resolves local `$ref`s (siblings override the target). Throws on one it cannot follow: reading it
+ * as "anything" would hide every change behind it.
+ */
+function resolverFor(doc: Json, label: string) {
   return (schema: unknown): Json | boolean => {
     let current = schema;
-    for (let hops = 0; hops < 32 && isObject(current) && typeof current.$ref === "string"; hops++) {
-      const ref = current.$ref as string;
-      if (!ref.startsWith("#/")) break;
+    const seen = new Set<string>();
+    while (isObject(current) && typeof current.$ref === "string") {
+      const ref = current.$ref;
+      if (!ref.startsWith("#/")) throw new Error(`${label}: $ref "${ref}" is not local to the document`);
+      if (seen.has(ref)) throw new Error(`${label}: $ref "${ref}" is circular and never reaches a schema`);
+      seen.add(ref);
       let target: unknown = doc;
       for (const seg of ref.slice(2).split("/").map(decode)) target = isObject(target) ? target[seg] : undefined;
-      if (target === undefined) break;
+      if (target === undefined) throw new Error(`${label}: unresolved $ref "${ref}" (no such target)`);
       const siblings = Object.fromEntries(Object.entries(current).filter(([k]) => k !== "$ref"));
       current = Object.keys(siblings).length > 0 && isObject(target) ? { ...target, ...siblings } : target;
     }
     return typeof current === "boolean" ? current : isObject(current) ? current : true;
   };
+}
+
+/**
+ * Documents generated with zod 4.6 before contracts/openapi.ts handled its root `$ref` hold
+ * components that are bare references to themselves (`Alive: { $ref: "#/components/schemas/Alive" }`).
+ * Such a base promised nothing about them: read them as "anything" (a narrowing output is then
+ * fine, a constrained input is still reported), and say so.
+ */
+function withoutSelfReferences(doc: Json): { doc: Json; notes: string[] } {
+  const components = isObject(doc.components) ? doc.components : {};
+  const schemas = isObject(components.schemas) ? components.schemas : {};
+  const selfRefs = Object.keys(schemas).filter((name) => {
+    const s = schemas[name];
+    return isObject(s) && Object.keys(s).length === 1 && s.$ref === `#/components/schemas/${name}`;
+  });
+  if (selfRefs.length === 0) return { doc, notes: [] };
+  const fixed = Object.fromEntries(Object.entries(schemas).map(([k, v]) => [k, selfRefs.includes(k) ? {} : v]));
+  return {
+    doc: { ...doc, components: { ...components, schemas: fixed } },
+    notes: selfRefs.map((name) => `base: components.schemas.${name} is a bare self-reference, read as "anything"`),
+  };
+}
+
+/** tRPC procedures by path (x-trpc, written by contracts/openapi.ts), with the route serving each. */
+function proceduresOf(doc: Json): Map<string, { type: string; where: string }> {
+  const out = new Map<string, { type: string; where: string }>();
+  for (const [path, item] of Object.entries(isObject(doc.paths) ? doc.paths : {})) {
+    if (!isObject(item)) continue;
+    for (const method of METHODS) {
+      const trpc = isObject(item[method]) ? (item[method] as Json)["x-trpc"] : undefined;
+      if (isObject(trpc) && typeof trpc.path === "string") {
+        out.set(trpc.path, { type: String(trpc.type), where: `${method.toUpperCase()} ${path}` });
+      }
+    }
+  }
+  return out;
 }
 
 /** "/rooms/{id}" and "/rooms/{roomId}" are the same route. */
@@ -228,10 +290,11 @@ function parametersOf(pathItem: Json, op: Json, resolve: (s: unknown) => Json | 
   return out;
 }
 
-export function openApiBreakingChanges(base: Json, head: Json): BreakingReport {
+export function openApiBreakingChanges(rawBase: Json, head: Json): BreakingReport {
   const breaking: string[] = [];
-  const rb = resolverFor(base);
-  const rh = resolverFor(head);
+  const { doc: base, notes } = withoutSelfReferences(rawBase);
+  const rb = resolverFor(base, "base");
+  const rh = resolverFor(head, "head");
   const schemaChanges = (b: unknown, h: unknown, direction: Direction, where: string) =>
     breaking.push(...schemaBreakingChanges(b, h, direction, where, rb as never, rh as never));
 
@@ -254,6 +317,11 @@ export function openApiBreakingChanges(base: Json, head: Json): BreakingReport {
         continue;
       }
       const headItem = headEntry[1];
+
+      // Generated REST clients name their methods after the operationId.
+      if (bop.operationId !== undefined && hop.operationId !== bop.operationId) {
+        breaking.push(`${where}: operationId ${brief(bop.operationId)} -> ${brief(hop.operationId)}`);
+      }
 
       // Security: any change to what a caller must present.
       const sb = canonical(bop.security ?? globalSecurity(base) ?? []);
@@ -308,6 +376,15 @@ export function openApiBreakingChanges(base: Json, head: Json): BreakingReport {
       }
     }
   }
+
+  // tRPC procedures, by identity: a client calls `path` with `.query()` or `.mutate()`.
+  const headProcedures = proceduresOf(head);
+  for (const [path, b] of proceduresOf(base)) {
+    const h = headProcedures.get(path);
+    if (!h) breaking.push(`tRPC procedure ${path} (${b.type}, ${b.where}): removed or renamed`);
+    else if (h.type !== b.type) breaking.push(`tRPC procedure ${path}: ${b.type} -> ${h.type}`);
+  }
+
   const version = (json: Json) => (isObject(json.info) ? json.info.version : undefined);
-  return report([...new Set(breaking)], version(base), version(head));
+  return report([...new Set(breaking)], version(base), version(head), notes);
 }

@@ -1,46 +1,38 @@
 /**
- * Handler coverage: every client -> server event of each namespace has exactly one handler, and no
- * handler exists for an undeclared event.
+ * Handler coverage: every client -> server event of each namespace has exactly one handler in that
+ * namespace's tables, and no handler exists for an event the namespace does not declare.
  *
- * Handlers are discovered from src/realtime/handlers/index.ts:
- * - `handlerTables: Record<table, Record<event, handler>>`: the default namespace ("/");
- * - `namespaceHandlerTables?: Record<namespacePath, Record<table, Record<event, handler>>>`: other
- *   namespaces (and "/" too, if it is listed there).
+ * Handlers are read from `namespaceHandlers` of src/realtime/handlers/index.ts, and from nothing
+ * else: it is the object the realtime server binds (namespace path -> table name -> event name ->
+ * handler), so a table that is not listed there is not bound, and does not count.
  */
 import { join } from "node:path";
 
 export const HANDLERS_MODULE = "src/realtime/handlers/index.ts";
+export const HANDLERS_EXPORT = "namespaceHandlers";
 
 /** namespace path -> table name -> event name -> handler */
 export type HandlersByNamespace = Record<string, Record<string, Record<string, unknown>>>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** Imports the handler module of the repository at `root` and returns its tables by namespace. */
+/** Imports the handler module of the repository at `root` and returns the tables it binds, by namespace. */
 export async function loadHandlers(root: string): Promise<HandlersByNamespace> {
   const file = join(root, HANDLERS_MODULE);
   if (!(await Bun.file(file).exists())) throw new Error(`${HANDLERS_MODULE} not found`);
-  const mod = (await import(file)) as { handlerTables?: unknown; namespaceHandlerTables?: unknown };
+  const bound = ((await import(file)) as Record<string, unknown>)[HANDLERS_EXPORT];
+  const what = `${HANDLERS_MODULE}: ${HANDLERS_EXPORT}`;
+  if (bound === undefined) throw new Error(`${HANDLERS_MODULE} does not export ${HANDLERS_EXPORT}`);
+  if (!isObject(bound)) throw new Error(`${what} must be an object keyed by namespace path`);
   const out: HandlersByNamespace = {};
-  const addTables = (ns: string, tables: unknown, what: string) => {
-    if (!isObject(tables)) throw new Error(`${HANDLERS_MODULE}: ${what} must be an object of handler tables`);
+  for (const [ns, tables] of Object.entries(bound)) {
+    if (!isObject(tables)) throw new Error(`${what}[${JSON.stringify(ns)}] must be an object of handler tables`);
+    out[ns] = {};
     for (const [name, table] of Object.entries(tables)) {
-      if (!isObject(table))
-        throw new Error(`${HANDLERS_MODULE}: ${what}.${name} must be an object keyed by event name`);
-      out[ns] ??= {};
-      if (name in (out[ns] as object)) throw new Error(`${HANDLERS_MODULE}: table "${name}" is listed twice for ${ns}`);
-      (out[ns] as Record<string, Record<string, unknown>>)[name] = table;
-    }
-  };
-  if (mod.handlerTables === undefined && mod.namespaceHandlerTables === undefined) {
-    throw new Error(`${HANDLERS_MODULE} exports neither handlerTables nor namespaceHandlerTables`);
-  }
-  if (mod.handlerTables !== undefined) addTables("/", mod.handlerTables, "handlerTables");
-  if (mod.namespaceHandlerTables !== undefined) {
-    if (!isObject(mod.namespaceHandlerTables))
-      throw new Error(`${HANDLERS_MODULE}: namespaceHandlerTables must be an object`);
-    for (const [ns, tables] of Object.entries(mod.namespaceHandlerTables)) {
-      addTables(ns, tables, `namespaceHandlerTables[${JSON.stringify(ns)}]`);
+      if (!isObject(table)) {
+        throw new Error(`${what}[${JSON.stringify(ns)}].${name} must be an object keyed by event name`);
+      }
+      out[ns][name] = table;
     }
   }
   return out;

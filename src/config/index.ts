@@ -12,16 +12,33 @@ export interface Config {
   apiToken: string;
   jwtSecret: string;
   jwtExpiresInSeconds: number;
+  /** Tokens without `exp` are refused. */
+  jwtRequireExp: boolean;
+  jwtClockToleranceSeconds: number;
   databasePath: string;
   allowedOrigins: "*" | string[];
   prometheusPrefix: string;
   logLevel: Env["LOG_LEVEL"];
-  trustProxy: boolean;
-  rateLimit: { max: number; windowMs: number; ban: number };
+  /** Proxies in front of us that append to X-Forwarded-For; 0 = do not trust the header. */
+  trustProxyHops: number;
+  rateLimit: { max: number; adminMax: number; windowMs: number; ban: number };
   httpMaxBodyBytes: number;
+  trpcMaxBatch: number;
   publicEndpoints: { health: boolean; metrics: boolean; docs: boolean };
   alive: { maxEventLoopDelayMs: number; maxHeapBytes: number; maxRssBytes: number; maxEventLoopUtilization: number };
-  socket: { pingIntervalMs: number; pingTimeoutMs: number; maxPayloadBytes: number; adapter: Env["SOCKET_ADAPTER"] };
+  socket: {
+    pingIntervalMs: number;
+    pingTimeoutMs: number;
+    maxPayloadBytes: number;
+    transports: ("polling" | "websocket")[];
+    authTimeoutMs: number;
+    maxBufferedBytes: number;
+    maxConnections: number;
+    maxConnectionsPerIp: number;
+    handshakesPerIp: number;
+    maxSocketsPerUser: number;
+    adapter: Env["SOCKET_ADAPTER"];
+  };
   shutdownTimeoutMs: number;
   /** Which secrets were generated for development (so start-up can say how to use them). */
   generatedSecrets: { path: string; names: ("API_TOKEN" | "JWT_SECRET")[] } | null;
@@ -53,6 +70,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     apiToken: secrets.apiToken,
     jwtSecret: secrets.jwtSecret,
     jwtExpiresInSeconds: parseDuration(env.JWT_EXPIRES_IN) as number,
+    jwtRequireExp: env.JWT_REQUIRE_EXP ?? env.NODE_ENV === "production",
+    jwtClockToleranceSeconds: env.JWT_CLOCK_TOLERANCE_SECONDS,
     databasePath,
     allowedOrigins:
       env.ALLOWED_ORIGINS.trim() === "*"
@@ -62,9 +81,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
             .filter(Boolean),
     prometheusPrefix: env.PROMETHEUS_PREFIX,
     logLevel: env.LOG_LEVEL,
-    trustProxy: env.TRUST_PROXY,
-    rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS, ban: env.RATE_LIMIT_BAN },
+    trustProxyHops: env.TRUST_PROXY ? env.TRUST_PROXY_HOPS : 0,
+    rateLimit: {
+      max: env.RATE_LIMIT_MAX,
+      adminMax: env.RATE_LIMIT_ADMIN_MAX,
+      windowMs: env.RATE_LIMIT_WINDOW_MS,
+      ban: env.RATE_LIMIT_BAN,
+    },
     httpMaxBodyBytes: env.HTTP_MAX_BODY_BYTES,
+    trpcMaxBatch: env.TRPC_MAX_BATCH,
     publicEndpoints: { health: env.HEALTH_PUBLIC, metrics: env.METRICS_PUBLIC, docs: env.DOCS_PUBLIC },
     alive: {
       maxEventLoopDelayMs: env.ALIVE_MAX_EVENT_LOOP_DELAY_MS,
@@ -76,6 +101,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       pingIntervalMs: env.SOCKET_PING_INTERVAL_MS,
       pingTimeoutMs: env.SOCKET_PING_TIMEOUT_MS,
       maxPayloadBytes: env.SOCKET_MAX_PAYLOAD_BYTES,
+      transports: env.SOCKET_TRANSPORTS.split(",") as ("polling" | "websocket")[],
+      authTimeoutMs: env.SOCKET_AUTH_TIMEOUT_MS,
+      maxBufferedBytes: env.SOCKET_MAX_BUFFERED_BYTES,
+      maxConnections: env.MAX_CONNECTIONS,
+      maxConnectionsPerIp: env.MAX_CONNECTIONS_PER_IP,
+      handshakesPerIp: env.SOCKET_HANDSHAKES_PER_IP,
+      maxSocketsPerUser: env.MAX_SOCKETS_PER_USER,
       adapter: env.SOCKET_ADAPTER,
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

@@ -49,6 +49,15 @@ export const envVars = {
     secret: true,
   }),
   JWT_EXPIRES_IN: v({ schema: DurationString, default: "1h", doc: "Lifetime of tokens issued by the JWT tools" }),
+  JWT_REQUIRE_EXP: v({
+    schema: bool.optional(),
+    doc: "Refuse tokens without an exp claim. Default: true when NODE_ENV=production, else false",
+  }),
+  JWT_CLOCK_TOLERANCE_SECONDS: v({
+    schema: int(0, 300),
+    default: "30",
+    doc: "Clock skew allowed when checking exp, nbf and iat (an iat further in the future is refused)",
+  }),
   DATABASE_PATH: v({
     schema: z.string().min(1),
     default: "./data/switchboard.db",
@@ -78,8 +87,18 @@ export const envVars = {
     default: "false",
     doc: "Take the client IP from X-Forwarded-For (only behind a proxy you control)",
   }),
+  TRUST_PROXY_HOPS: v({
+    schema: int(1, 32),
+    default: "1",
+    doc: "With TRUST_PROXY: how many proxies you run; the client is that many addresses from the right of X-Forwarded-For",
+  }),
   RATE_LIMIT_MAX: v({ schema: int(1), default: "100", doc: "HTTP requests per IP per window" }),
   RATE_LIMIT_WINDOW_MS: v({ schema: int(1000), default: "60000", doc: "HTTP rate-limit window" }),
+  RATE_LIMIT_ADMIN_MAX: v({
+    schema: int(1),
+    default: "10000",
+    doc: "HTTP requests per IP per window for callers with the admin token (a budget of their own)",
+  }),
   RATE_LIMIT_BAN: v({
     schema: int(0),
     default: "10",
@@ -89,6 +108,11 @@ export const envVars = {
     schema: int(1024),
     default: "1000000",
     doc: "Largest HTTP request body accepted (413 PAYLOAD_TOO_LARGE above it)",
+  }),
+  TRPC_MAX_BATCH: v({
+    schema: int(1, 1000),
+    default: "50",
+    doc: "Most calls in one tRPC batch (each call counts against the rate limit)",
   }),
   HEALTH_PUBLIC: v({ schema: bool, default: "true", doc: "/alive and /health without the admin token" }),
   METRICS_PUBLIC: v({ schema: bool, default: "true", doc: "/metrics without the admin token" }),
@@ -112,6 +136,43 @@ export const envVars = {
   SOCKET_PING_INTERVAL_MS: v({ schema: int(1000), default: "25000", doc: "Socket.IO heartbeat interval" }),
   SOCKET_PING_TIMEOUT_MS: v({ schema: int(1000), default: "20000", doc: "Socket.IO heartbeat timeout" }),
   SOCKET_MAX_PAYLOAD_BYTES: v({ schema: int(1024), default: "1000000", doc: "Largest Socket.IO message accepted" }),
+  SOCKET_TRANSPORTS: v({
+    schema: z.enum(["polling,websocket", "websocket", "polling"], {
+      error: 'must be "polling,websocket", "websocket" or "polling"',
+    }),
+    default: "polling,websocket",
+    doc: "Socket.IO transports accepted (websocket alone turns long-polling off)",
+  }),
+  SOCKET_AUTH_TIMEOUT_MS: v({
+    schema: int(100, 120000),
+    default: "10000",
+    doc: "An engine connection with no authenticated Socket.IO connect by then is closed",
+  }),
+  SOCKET_MAX_BUFFERED_BYTES: v({
+    schema: int(1024),
+    default: "4000000",
+    doc: "A socket whose unsent outgoing data passes this (a client that stopped reading) is disconnected",
+  }),
+  MAX_CONNECTIONS: v({
+    schema: int(1),
+    default: "10000",
+    doc: "Open Socket.IO engine connections, in all (503 SERVICE_UNAVAILABLE above it)",
+  }),
+  MAX_CONNECTIONS_PER_IP: v({
+    schema: int(1),
+    default: "100",
+    doc: "Open Socket.IO engine connections per client IP (429 RATE_LIMITED above it)",
+  }),
+  SOCKET_HANDSHAKES_PER_IP: v({
+    schema: int(1),
+    default: "120",
+    doc: "New Socket.IO sessions one IP may open per RATE_LIMIT_WINDOW_MS (429 RATE_LIMITED above it)",
+  }),
+  MAX_SOCKETS_PER_USER: v({
+    schema: int(1),
+    default: "20",
+    doc: "Connected sockets per user on one node; a connection over it is refused (connect_error RATE_LIMITED), the others stay",
+  }),
   SOCKET_ADAPTER: v({
     schema: z.enum(["memory"], { error: "must be memory" }),
     default: "memory",

@@ -8,26 +8,32 @@ import { Elysia } from "elysia";
 import type { ErrorCode } from "../../contracts/errors";
 import { systemPaths } from "../../contracts/system";
 import type { Config } from "../config";
-import { AppError } from "../domain/errors";
+import { AppError, clip } from "../domain/errors";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
-import { ipOfRequest, SOCKET_PATH } from "../realtime/server";
+import { declaredTooLarge } from "./body";
 import { docPages, docPaths } from "./docs";
 import { errorResponse } from "./errors";
+import { createAllowedMethods } from "./methods";
 import { createRateLimiter } from "./rate-limit";
 import type { RequestContextFn } from "./request-context";
 import { clientIp, securityHeaders } from "./security";
+import { isTrpcPath, trpcCalls } from "./trpc-route";
 
 export interface HttpDeps {
   config: Config;
   metrics: Metrics;
   log: Logger;
   isAdmin: (authorization: string | null) => boolean;
+  /** Where Socket.IO is served: left out of the HTTP rate limit and body checks (it has its own). */
+  socketPath: string;
 }
 
 interface RequestMeta {
   id: string;
   ip: string;
+  /** Presented the API token. */
+  admin: boolean;
   start: number;
 }
 
@@ -42,24 +48,74 @@ function gatedPaths(config: Config): Set<string> {
   return gated;
 }
 
+const pathOf = (request: Request) => new URL(request.url).pathname;
+/** Errors on the tRPC endpoint take tRPC's envelope, elsewhere `{ success: false, error }`. */
+const shapeOf = (path: string) => (isTrpcPath(path) ? "trpc" : "rest");
+
 export function createHttpApp(deps: HttpDeps) {
-  const { config, metrics, log, isAdmin } = deps;
-  const limiter = createRateLimiter(config.rateLimit);
+  const { config, metrics, log, isAdmin, socketPath } = deps;
+  const { max, adminMax, windowMs, ban } = config.rateLimit;
+  // Callers with the API token (backends) get a budget of their own, so browsers behind the same
+  // IP cannot throttle them; a wrong token counts as anonymous.
+  const anonymous = createRateLimiter({ max, windowMs, ban });
+  const admins = createRateLimiter({ max: adminMax, windowMs, ban });
   const gated = gatedPaths(config);
   const meta = new WeakMap<Request, RequestMeta>();
 
-  const requestContext: RequestContextFn = (request) => {
-    const m = meta.get(request);
-    const requestId = m?.id ?? Bun.randomUUIDv7();
-    return {
-      requestId,
-      ip: m?.ip ?? "unknown",
-      admin: isAdmin(request.headers.get("authorization")),
-      log: log.child({ requestId }),
-    };
-  };
+  const requestContext: RequestContextFn = Object.assign(
+    (request: Request) => {
+      const m = meta.get(request);
+      const requestId = m?.id ?? Bun.randomUUIDv7();
+      return {
+        requestId,
+        ip: m?.ip ?? "unknown",
+        admin: m?.admin ?? isAdmin(request.headers.get("authorization")),
+        log: log.child({ requestId }),
+      };
+    },
+    { limits: { maxBodyBytes: config.httpMaxBodyBytes, trpcMaxBatch: config.trpcMaxBatch } },
+  );
 
   const app = new Elysia({ name: "switchboard" })
+    // Before CORS: its preflight answer ends the request, and an OPTIONS request is counted too.
+    // Refusals are thrown, not returned: a response returned here skips onAfterResponse (no
+    // access-log line, no metrics), while onError's answer goes through it.
+    .onRequest(({ request, server, set }) => {
+      const url = new URL(request.url);
+      const path = url.pathname;
+      const ip = clientIp(request, server, config.trustProxyHops);
+      const incoming = request.headers.get("x-request-id");
+      const id = incoming && REQUEST_ID.test(incoming) ? incoming : Bun.randomUUIDv7();
+      const admin = isAdmin(request.headers.get("authorization"));
+      meta.set(request, { id, ip, admin, start: performance.now() });
+      set.headers["x-request-id"] = id;
+
+      // Socket.IO is not an HTTP API call: it has its own limits (handshakes per IP, payload size).
+      if (path === socketPath) return;
+      for (const [k, v] of Object.entries(securityHeaders)) {
+        if (!(k === "content-security-policy" && docPages.has(path))) set.headers[k] = v;
+      }
+      // Each call of a tRPC batch counts; an oversized batch is refused by the route, and counts once.
+      const calls = isTrpcPath(path) ? trpcCalls(url) : 1;
+      const verdict = (admin ? admins : anonymous).hit(ip, calls > config.trpcMaxBatch ? 1 : calls);
+      if (!verdict.allowed) {
+        const retryAfter = String(Math.ceil(verdict.retryAfterMs / 1000));
+        set.headers["retry-after"] = retryAfter;
+        throw verdict.banned
+          ? new AppError("FORBIDDEN", `Too many requests: banned for ${retryAfter} s`)
+          : new AppError("RATE_LIMITED", `Too many requests: retry in ${retryAfter} s`);
+      }
+      set.headers["ratelimit-limit"] = String(admin ? adminMax : max);
+      set.headers["ratelimit-remaining"] = String(verdict.remaining);
+      set.headers["ratelimit-reset"] = String(Math.ceil(verdict.resetMs / 1000));
+
+      // A declared length over the limit is refused before routing; chunked bodies are cut while
+      // read (body.ts).
+      const tooLarge = declaredTooLarge(request, config.httpMaxBodyBytes);
+      if (tooLarge) throw tooLarge;
+
+      if (gated.has(path) && !admin) throw new AppError("UNAUTHORIZED", "Missing or invalid API token");
+    })
     .use(
       cors({
         origin: config.allowedOrigins === "*" ? true : config.allowedOrigins,
@@ -67,59 +123,27 @@ export function createHttpApp(deps: HttpDeps) {
         exposeHeaders: ["x-request-id", "retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"],
       }),
     )
-    .onRequest(({ request, server, set }) => {
-      const path = new URL(request.url).pathname;
-      const ip = clientIp(request, server, config.trustProxy);
-      const incoming = request.headers.get("x-request-id");
-      const id = incoming && REQUEST_ID.test(incoming) ? incoming : Bun.randomUUIDv7();
-      meta.set(request, { id, ip, start: performance.now() });
-      set.headers["x-request-id"] = id;
-
-      // Socket.IO polls are not HTTP API calls: they are left out of the HTTP rate limit.
-      if (path === SOCKET_PATH) {
-        ipOfRequest.set(request, ip);
-        return;
-      }
-      for (const [k, v] of Object.entries(securityHeaders)) {
-        if (!(k === "content-security-policy" && docPages.has(path))) set.headers[k] = v;
-      }
-      if (request.method === "OPTIONS") return;
-
-      const verdict = limiter.hit(ip);
-      if (!verdict.allowed) {
-        const retryAfter = String(Math.ceil(verdict.retryAfterMs / 1000));
-        set.headers["retry-after"] = retryAfter;
-        return verdict.banned
-          ? errorResponse(set, new AppError("FORBIDDEN", `Too many requests: banned for ${retryAfter} s`))
-          : errorResponse(set, new AppError("RATE_LIMITED", `Too many requests: retry in ${retryAfter} s`));
-      }
-      set.headers["ratelimit-limit"] = String(config.rateLimit.max);
-      set.headers["ratelimit-remaining"] = String(verdict.remaining);
-      set.headers["ratelimit-reset"] = String(Math.ceil(verdict.resetMs / 1000));
-
-      const length = Number(request.headers.get("content-length") ?? 0);
-      if (length > config.httpMaxBodyBytes) {
-        return errorResponse(
-          set,
-          new AppError("PAYLOAD_TOO_LARGE", `Body of ${length} bytes is over the limit of ${config.httpMaxBodyBytes}`),
-        );
-      }
-
-      if (gated.has(path) && !isAdmin(request.headers.get("authorization"))) {
-        return errorResponse(set, new AppError("UNAUTHORIZED", "Missing or invalid API token"));
-      }
-    })
     .onError(({ code, error, request, set }) => {
-      if (error instanceof AppError) return errorResponse(set, error);
+      const path = pathOf(request);
+      const shape = shapeOf(path);
+      if (error instanceof AppError) return errorResponse(set, error, shape);
+      if (code === "NOT_FOUND") {
+        const allowed = allowedMethods(path);
+        if (allowed.length > 0) {
+          set.headers.allow = allowed.join(", ");
+          const message = `Method ${request.method} is not allowed on ${clip(path)} (allowed: ${allowed.join(", ")})`;
+          return errorResponse(set, new AppError("METHOD_NOT_ALLOWED", message), shape);
+        }
+      }
       const known: Partial<Record<string | number, [ErrorCode, string]>> = {
-        NOT_FOUND: ["NOT_FOUND", `No route ${request.method} ${new URL(request.url).pathname}`],
+        NOT_FOUND: ["NOT_FOUND", `No route ${request.method} ${clip(path)}`],
         PARSE: ["BAD_REQUEST", "Body is not valid JSON"],
         VALIDATION: ["BAD_REQUEST", "Invalid input"],
       };
       const mapped = known[code];
-      if (mapped) return errorResponse(set, new AppError(mapped[0], mapped[1]));
+      if (mapped) return errorResponse(set, new AppError(mapped[0], mapped[1]), shape);
       log.error({ err: error, requestId: meta.get(request)?.id }, "unhandled error");
-      return errorResponse(set, new AppError("INTERNAL", "Internal error"));
+      return errorResponse(set, new AppError("INTERNAL", "Internal error"), shape);
     })
     .onAfterResponse(({ request, route, set, responseValue }) => {
       const m = meta.get(request);
@@ -130,9 +154,16 @@ export function createHttpApp(deps: HttpDeps) {
       metrics.httpRequests.inc(label);
       metrics.httpDuration.observe(label, seconds);
       const line = { requestId: m?.id, ip: m?.ip, ...label, durationMs: Math.round(seconds * 1e4) / 10 };
-      if (route === SOCKET_PATH) log.debug(line, "request");
+      if (route === socketPath) log.debug(line, "request");
       else log.info(line, "request");
     });
 
-  return { app, requestContext };
+  const allowedMethods = createAllowedMethods(() => app.routes);
+
+  return {
+    app,
+    requestContext,
+    /** The anonymous budget's ban: a banned IP opens no Socket.IO sessions either. */
+    isBanned: (ip: string) => anonymous.isBanned(ip),
+  };
 }

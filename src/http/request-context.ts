@@ -1,4 +1,11 @@
 import type { OperationContext } from "./operations/run";
 
-/** Builds an operation's context (request id, client IP, admin or not, logger) from its request. */
-export type RequestContextFn = (request: Request) => OperationContext;
+/**
+ * Builds an operation's context (request id, client IP, admin or not, logger) from its request.
+ * It also carries the HTTP limits that the REST and tRPC routes enforce while reading a request,
+ * so route modules take their configuration from the app that built it.
+ */
+export interface RequestContextFn {
+  (request: Request): OperationContext;
+  readonly limits: { maxBodyBytes: number; trpcMaxBatch: number };
+}

@@ -3,32 +3,47 @@ import type { AnyElysia } from "elysia";
 import { operations } from "../../contracts/admin";
 import { type AnyOperation, isQuery } from "../../contracts/operation";
 import { AppError } from "../domain/errors";
+import { readJsonBody } from "./body";
+import { coerceInput, queryOf } from "./coerce";
 import type { OperationImpls } from "./operations";
-import { runOperation } from "./operations/run";
+import { checkAuth, runOperation } from "./operations/run";
 import type { RequestContextFn } from "./request-context";
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** Path params, then the query string (GET, DELETE) or the JSON body: one input object. */
-function inputOf(op: AnyOperation, params: Record<string, string>, query: Record<string, unknown>, body: unknown) {
-  if (isQuery(op) || op.method === "DELETE") return { ...query, ...params };
-  if (body === undefined || body === null || body === "") return { ...params };
-  if (!isPlainObject(body)) {
-    throw new AppError("BAD_REQUEST", "Body must be a JSON object (Content-Type: application/json)");
-  }
-  return { ...body, ...params };
+/**
+ * Path params, then the query string (GET, DELETE) or the JSON body: one input object. Text from
+ * the path and the query is converted by the input schema (`?limit=2` is the number 2).
+ */
+async function inputOf(op: AnyOperation, request: Request, params: Record<string, string>, maxBodyBytes: number) {
+  const path = coerceInput(op.input, params);
+  if (isQuery(op) || op.method === "DELETE") return { ...coerceInput(op.input, queryOf(request.url)), ...path };
+  const body = await readJsonBody(request, maxBodyBytes);
+  if (body === undefined) return path;
+  if (!isPlainObject(body)) throw new AppError("BAD_REQUEST", "Body must be a JSON object");
+  return { ...body, ...path };
 }
 
 export const restRoutes = (impls: OperationImpls, requestContext: RequestContextFn) => (app: AnyElysia) => {
+  const { maxBodyBytes } = requestContext.limits;
   for (const op of operations as readonly AnyOperation[]) {
     const fn = impls[op.name as keyof OperationImpls] as never;
     app.route(
       op.method,
       op.path,
-      ({ request, params, query, body }) =>
-        runOperation(op, fn, inputOf(op, params as Record<string, string>, query, body), requestContext(request)),
-      { detail: { hide: true } },
+      async ({ request, params }) => {
+        const ctx = requestContext(request);
+        checkAuth(op, ctx); // before reading a body
+        return runOperation(
+          op,
+          fn,
+          await inputOf(op, request, (params ?? {}) as Record<string, string>, maxBodyBytes),
+          ctx,
+        );
+      },
+      // The body is ours to read (capped, JSON only): see body.ts.
+      { parse: "none", detail: { hide: true } },
     );
   }
   return app;

@@ -16,14 +16,22 @@ export function createAdminCheck(apiToken: string) {
   };
 }
 
-/** The peer address, or the first X-Forwarded-For hop when the proxy is trusted. */
+/**
+ * The client address. Behind `hops` trusted proxies, each appends the address it received from to
+ * X-Forwarded-For, so the client is `hops` entries from the right; everything left of it was written
+ * by the client and is ignored. `hops` 0: the peer address.
+ */
 export function clientIp(
   request: Request,
   server: { requestIP(r: Request): { address: string } | null } | null | undefined,
-  trustProxy: boolean,
+  hops: number,
 ): string {
-  if (trustProxy) {
-    const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+  if (hops > 0) {
+    const chain = (request.headers.get("x-forwarded-for") ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const forwarded = chain[chain.length - hops] ?? chain[0];
     if (forwarded) return forwarded;
   }
   return server?.requestIP(request)?.address ?? "unknown";

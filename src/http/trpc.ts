@@ -3,6 +3,7 @@
  * become nested procedures (`client.jwt.create.mutate(...)`); GET operations are queries.
  */
 import {
+  getErrorShape,
   initTRPC,
   type TRPCBuiltRouter,
   TRPCError,
@@ -13,25 +14,50 @@ import type { z } from "zod";
 import { type OperationName, type Operations, operations } from "../../contracts/admin";
 import { type ErrorBody, errorCodes } from "../../contracts/errors";
 import { type AnyOperation, isQuery } from "../../contracts/operation";
-import { AppError } from "../domain/errors";
+import { AppError, clip } from "../domain/errors";
 import type { OperationImpls } from "./operations";
 import { type OperationContext, runOperation } from "./operations/run";
 
 const t = initTRPC.context<OperationContext>().create({
   isDev: false,
   errorFormatter({ shape, error }) {
-    return { ...shape, data: { ...shape.data, stack: undefined, error: errorBodyOf(error) } };
+    // tRPC's message and path quote what the client sent (an unknown procedure path): clipped.
+    const path = shape.data.path === undefined ? undefined : clip(shape.data.path);
+    return {
+      ...shape,
+      message: clip(shape.message, 128),
+      data: { ...shape.data, path, stack: undefined, error: errorBodyOf(error) },
+    };
   },
 });
 
-/** The project's error shape for whatever tRPC caught (our AppError, or tRPC's own parse/lookup errors). */
+/**
+ * The project's error shape for whatever tRPC caught (our AppError, or tRPC's own parse, lookup
+ * and method errors). tRPC's messages quote the client's path, content type or JSON: clipped.
+ */
 function errorBodyOf(error: TRPCError): ErrorBody {
   if (error.cause instanceof AppError) return error.cause.toBody();
   const code = (Object.keys(errorCodes) as (keyof typeof errorCodes)[]).find((c) => errorCodes[c].trpc === error.code);
-  if (error.code === "PARSE_ERROR") return { code: "BAD_REQUEST", message: error.message };
-  return code && code !== "INTERNAL"
-    ? { code, message: error.message }
-    : { code: "INTERNAL", message: "Internal error" };
+  const message = clip(error.message, 128);
+  if (error.code === "PARSE_ERROR") return { code: "BAD_REQUEST", message };
+  return code && code !== "INTERNAL" ? { code, message } : { code: "INTERNAL", message: "Internal error" };
+}
+
+/**
+ * A refusal made before tRPC runs (rate limit, body limits), as tRPC's own error envelope, so the
+ * tRPC client reads it like any other error (`error.data.error` is the project's error body).
+ */
+export function trpcErrorEnvelope(error: AppError) {
+  const cause = new TRPCError({ code: errorCodes[error.code].trpc, message: error.message, cause: error });
+  const shape = getErrorShape({
+    config: t._config,
+    error: cause,
+    type: "unknown",
+    path: undefined,
+    input: undefined,
+    ctx: undefined,
+  });
+  return { error: shape };
 }
 
 type OpNamed<N> = Extract<Operations[number], { name: N }>;

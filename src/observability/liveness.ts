@@ -3,6 +3,7 @@
  * utilisation, sampled once a second and compared with configured limits.
  */
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import type { Logger } from "./logger";
 
 export interface LivenessLimits {
   maxEventLoopDelayMs: number;
@@ -18,7 +19,7 @@ export interface LivenessSample {
   eventLoopUtilization: number;
 }
 
-export function createLivenessProbe(limits: LivenessLimits, intervalMs = 1000) {
+export function createLivenessProbe(limits: LivenessLimits, log: Logger, intervalMs = 1000) {
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   // Bun reports zeros from performance.eventLoopUtilization(); CPU time over wall time is the
@@ -48,18 +49,26 @@ export function createLivenessProbe(limits: LivenessLimits, intervalMs = 1000) {
     };
   };
 
+  // A timer must never throw: process.memoryUsage() fails with EMFILE when file descriptors run
+  // out, and an uncaught exception would take the whole server down. The last good sample stays.
   let sample = measure();
+  let failing = false;
   const timer = setInterval(() => {
-    sample = measure();
+    try {
+      sample = measure();
+      failing = false;
+    } catch (err) {
+      if (!failing) log.warn({ err, event: "liveness_sample_failed" }, "liveness sample failed");
+      failing = true;
+    }
   }, intervalMs);
   timer.unref();
 
   return {
-    sample: () => sample,
     /** Which limits the last sample passes, as readable reasons; empty when alive. */
     reasons(): string[] {
       const s = sample;
-      const out: string[] = [];
+      const out: string[] = failing ? ["resources could not be sampled (out of file descriptors?)"] : [];
       if (s.eventLoopDelayMs > limits.maxEventLoopDelayMs) {
         out.push(`event loop delay ${s.eventLoopDelayMs.toFixed(1)} ms > ${limits.maxEventLoopDelayMs} ms`);
       }

@@ -13,18 +13,20 @@ import {
   type ServerEventName,
   type ServerEventPayload,
 } from "../../generated/events";
-import { AppError, fieldIssues, invalidInput } from "../domain/errors";
+import { AppError, clip, fieldIssues, invalidInput } from "../domain/errors";
 import type { Drain } from "../lifecycle";
 import type { Logger } from "../observability/logger";
 import type { EventOutcome, Metrics } from "../observability/metrics";
 import type { Services } from "../services";
-import type { AppServer, AppSocket, SocketData } from "./types";
+import type { Session } from "./session";
+import type { AppSocket, SocketData } from "./types";
 
 export interface HandlerContext {
   socket: AppSocket;
   user: SocketData["user"];
-  io: AppServer;
   services: Services;
+  /** This connection's token: refresh it, see when it expires. */
+  session: Session;
   log: Logger;
   /** Emit a declared server event to this socket only. */
   emit<E extends ServerEventName>(event: E, payload: ServerEventPayload<E>): void;
@@ -49,20 +51,33 @@ export function handlers<const T extends HandlerTable>(table: T & Record<Exclude
 type AckFn = (response: unknown) => void;
 
 export interface BindDeps {
-  io: AppServer;
   services: Services;
   metrics: Metrics;
   log: Logger;
   drain: Drain;
+  /** The client → server events asyncapi.yaml declares for this socket's namespace. */
+  declared: readonly string[];
+  /** True once shutdown began: new events are refused, events in flight finish. */
+  stopping(): boolean;
 }
 
-export function bindHandlers(socket: AppSocket, tables: Record<string, HandlerTable>, deps: BindDeps) {
+const reply = clientEventReplySchemas as Partial<Record<string, z.ZodType>>;
+const schemas = clientEventSchemas as Record<string, z.ZodType>;
+
+export function bindHandlers(
+  socket: AppSocket,
+  tables: Record<string, HandlerTable>,
+  session: Session,
+  deps: BindDeps,
+) {
   const log = deps.log.child({ socketId: socket.id, userId: socket.data.user.id });
   const ctx: HandlerContext = {
     socket,
-    user: socket.data.user,
-    io: deps.io,
+    get user() {
+      return socket.data.user; // replaced by auth:refresh
+    },
     services: deps.services,
+    session,
     log,
     emit: (event, payload) => (socket.emit as (e: string, p: unknown) => void)(event, payload),
   };
@@ -74,39 +89,58 @@ export function bindHandlers(socket: AppSocket, tables: Record<string, HandlerTa
     else ctx.emit("error", error.toBody());
   };
 
+  const bound = new Map<string, Handler<ClientEventName>>();
   for (const table of Object.values(tables)) {
-    for (const [event, handler] of Object.entries(table) as [ClientEventName, Handler<ClientEventName>][]) {
-      const run = async (args: unknown[]) => {
-        const ack = typeof args.at(-1) === "function" ? (args.pop() as AckFn) : undefined;
-        const parsed = clientEventSchemas[event].safeParse(args.length === 0 ? {} : args[0]);
-        if (!parsed.success) return fail(event, invalidInput(fieldIssues(parsed.error.issues)), "invalid", ack);
-        try {
-          const result = await handler(parsed.data as never, ctx);
-          const replySchema = (clientEventReplySchemas as Partial<Record<string, z.ZodType>>)[event];
-          let data: unknown = null;
-          if (replySchema) {
-            const reply = replySchema.safeParse(result);
-            if (!reply.success) {
-              log.error({ event, issues: reply.error.issues }, "handler reply breaks its contract");
-              return fail(event, new AppError("INTERNAL", "Internal error"), "error", ack);
-            }
-            data = reply.data;
-          }
-          count(event, "ok");
-          ack?.({ success: true, data });
-        } catch (error) {
-          if (!(error instanceof AppError)) log.error({ err: error, event }, "handler failed");
-          fail(event, AppError.from(error), "error", ack);
-        }
-      };
-      socket.on(event, (...args: unknown[]) => void deps.drain.track(run(args)));
-    }
+    for (const [event, handler] of Object.entries(table)) bound.set(event, handler as Handler<ClientEventName>);
   }
 
-  // Events nobody declared get a clear answer instead of silence.
+  const run = async (event: string, handler: Handler<ClientEventName>, args: unknown[]) => {
+    const ack = typeof args.at(-1) === "function" ? (args.pop() as AckFn) : undefined;
+    if (deps.stopping()) {
+      return fail(event, new AppError("SERVICE_UNAVAILABLE", "Server is shutting down: retry"), "unavailable", ack);
+    }
+    const parsed = (schemas[event] as z.ZodType).safeParse(args.length === 0 ? {} : args[0]);
+    if (!parsed.success) return fail(event, invalidInput(fieldIssues(parsed.error.issues)), "invalid", ack);
+    try {
+      const result = await handler(parsed.data as never, ctx);
+      let data: unknown = null;
+      const replySchema = reply[event];
+      if (replySchema) {
+        const checked = replySchema.safeParse(result);
+        if (!checked.success) {
+          log.error({ event, issues: checked.error.issues }, "handler reply breaks its contract");
+          return fail(event, new AppError("INTERNAL", "Internal error"), "error", ack);
+        }
+        data = checked.data;
+      }
+      count(event, "ok");
+      ack?.({ success: true, data });
+    } catch (error) {
+      if (!(error instanceof AppError)) log.error({ err: error, event }, "handler failed");
+      fail(event, AppError.from(error), "error", ack);
+    }
+  };
+
+  for (const event of deps.declared) {
+    const handler = bound.get(event);
+    if (handler)
+      socket.on(event as ClientEventName, (...args: unknown[]) => void deps.drain.track(run(event, handler, args)));
+  }
+
+  // Undeclared events, and declared ones this server has no handler for, get a clear answer.
   socket.onAny((event: string, ...args: unknown[]) => {
-    if (Object.hasOwn(clientEventSchemas, event)) return;
+    if (bound.has(event) && deps.declared.includes(event)) return;
     const ack = typeof args.at(-1) === "function" ? (args.at(-1) as AckFn) : undefined;
-    fail("(unknown)", new AppError("NOT_FOUND", `Unknown event "${event}"`), "unknown", ack);
+    const name = clip(String(event));
+    if (deps.declared.includes(event)) {
+      log.error({ event }, "declared event has no handler");
+      return fail(
+        event,
+        new AppError("NOT_IMPLEMENTED", `Event "${name}" is declared but not handled by this server`),
+        "not_implemented",
+        ack,
+      );
+    }
+    fail("(unknown)", new AppError("NOT_FOUND", `Unknown event "${name}"`), "unknown", ack);
   });
 }

@@ -1,36 +1,45 @@
-/** Socket.IO on @socket.io/bun-engine: handshake auth, handler binding, connection bookkeeping. */
+/**
+ * Socket.IO on @socket.io/bun-engine: admission (origin, transports, caps, unauthenticated limits),
+ * handshake auth, handler binding per namespace, token expiry, connection bookkeeping.
+ *
+ * Built in two steps so the delivery port exists before the services that use it:
+ * `createRealtime()` (engine, io, adapter, delivery), then `start(services)` (handlers).
+ */
 import { Server as Engine } from "@socket.io/bun-engine";
 import { Server } from "socket.io";
+import { clientEventSchemas } from "../../generated/events";
 import type { Config } from "../config";
+import { userRoom } from "../domain/delivery";
+import type { AppError } from "../domain/errors";
+import { readCapped } from "../http/body";
 import type { Drain } from "../lifecycle";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
 import type { Services } from "../services";
 import { applyAdapter } from "./adapter";
+import { createAdmission } from "./admission";
 import { authenticate } from "./auth";
-import { bindHandlers } from "./bind";
-import { handlerTables } from "./handlers";
-import { type AppServer, type AppSocket, userRoom } from "./types";
+import { bindHandlers, type HandlerTable } from "./bind";
+import { createDelivery } from "./delivery";
+import type { NamespaceHandlers } from "./handlers";
+import { startSession } from "./session";
+import type { AppServer } from "./types";
 
 /** Where Socket.IO is served (engine, HTTP route and HTTP hooks agree through this). */
 export const SOCKET_PATH = "/socket.io/";
 
-export interface Realtime {
-  io: AppServer;
-  engine: Engine;
-  connectedSockets(): number;
-  /** Disconnects every client and stops accepting new ones. */
-  close(): Promise<void>;
-}
+/** Client → server events per namespace, as asyncapi.yaml declares them (one namespace today). */
+const declaredEvents: Record<string, readonly string[]> = { "/": Object.keys(clientEventSchemas) };
 
-export function createRealtime(deps: {
+export interface RealtimeDeps {
   config: Config;
-  services: Services;
   metrics: Metrics;
   log: Logger;
-  drain: Drain;
-}): Realtime {
-  const { config, services, metrics, log, drain } = deps;
+  /** The HTTP limiter's ban, so a banned IP opens no Socket.IO sessions either. */
+  isBanned?: (ip: string) => boolean;
+}
+
+export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps) {
   const origins = config.allowedOrigins;
   const engine = new Engine({
     path: SOCKET_PATH,
@@ -39,41 +48,108 @@ export function createRealtime(deps: {
     maxHttpBufferSize: config.socket.maxPayloadBytes,
     cors: { origin: origins === "*" ? "*" : origins, credentials: origins !== "*" },
   });
-  const io: AppServer = new Server();
+  // connectTimeout: an engine connection that joins no namespace in time is closed by socket.io too.
+  const io: AppServer = new Server({ connectTimeout: config.socket.authTimeoutMs });
+  const admission = createAdmission({ config, log, isBanned });
+
+  // bun-engine has no handshake.address: `handle` records the IP per request, and the engine's
+  // connection event carries that request. Registered before io.bind so admission's data guard
+  // runs before socket.io's decoder sees a message.
+  const ipOfRequest = new WeakMap<Request, string>();
+  engine.on("connection", (conn, request: Request) => {
+    admission.connected(conn as never, ipOfRequest.get(request) ?? "unknown");
+  });
   io.bind(engine);
   applyAdapter(io, config.socket.adapter);
+  const delivery = createDelivery(io);
+  let stopping = false;
 
-  // bun-engine has no handshake.address: the HTTP route records the peer per request
-  // (see http/app.ts) and the engine's connection event carries that request.
-  const ipByConn = new WeakMap<object, string>();
-  engine.on("connection", (conn, request: Request) => {
-    ipByConn.set(conn, ipOfRequest.get(request) ?? "unknown");
-  });
-  const clientIp = (socket: AppSocket) => ipByConn.get(socket.conn) ?? "unknown";
-
-  const main = io.of("/");
-  main.use(authenticate(services.tokens, clientIp, log));
-  main.on("connection", (socket) => {
-    const { user, ip, connectedAt } = socket.data;
-    const connLog = log.child({ socketId: socket.id, userId: user.id });
-    metrics.socketConnections.inc({ namespace: "/" });
-    connLog.info({ event: "connection_open", ip, transport: socket.conn.transport.name }, "socket connected");
-    socket.join(userRoom(user.id));
-    bindHandlers(socket, handlerTables, { io, services, metrics, log, drain });
-    socket.emit("connected", { userId: user.id, socketId: socket.id, connectedAt });
-    socket.on("disconnect", (reason) => {
-      metrics.socketConnections.dec({ namespace: "/" });
-      connLog.info(
-        { event: "connection_close", reason, durationMs: Date.now() - Date.parse(connectedAt) },
-        "socket disconnected",
-      );
-    });
-  });
-
+  const handler = engine.handler();
   return {
     io,
-    engine,
-    connectedSockets: () => main.sockets.size,
+    delivery,
+    /** Bun.serve options for the engine, with backpressure bounded: a WebSocket that stops reading is closed. */
+    serveOptions: {
+      ...handler,
+      websocket: {
+        ...handler.websocket,
+        backpressureLimit: config.socket.maxBufferedBytes,
+        closeOnBackpressureLimit: true,
+      },
+    },
+
+    /** The HTTP route for SOCKET_PATH: a refusal as an AppError, else the engine's answer. */
+    handle(request: Request, server: unknown, ip: string): Promise<Response | AppError> {
+      ipOfRequest.set(request, ip);
+      return admission.admit(request, ip, async () => {
+        // Bun does not cap bodies (see http/body.ts) and the engine reads a polling POST whole before
+        // checking its size: read it here, cut at SOCKET_MAX_PAYLOAD_BYTES.
+        if (request.method !== "POST") return engine.handleRequest(request, server as never);
+        const body = await readCapped(request, config.socket.maxPayloadBytes);
+        const capped = new Request(request.url, {
+          method: "POST",
+          headers: request.headers,
+          body,
+          signal: request.signal,
+        });
+        return engine.handleRequest(capped, server as never);
+      });
+    },
+
+    /** Binds authentication and the handler tables; call once, after the services exist. */
+    start({ services, drain, handlers }: { services: Services; drain: Drain; handlers: NamespaceHandlers }) {
+      for (const [path, tables] of Object.entries(handlers) as [string, Record<string, HandlerTable>][]) {
+        const nsp = io.of(path);
+        nsp.use(
+          authenticate({
+            tokens: services.tokens,
+            maxSocketsPerUser: config.socket.maxSocketsPerUser,
+            clientIp: (socket) => admission.ipOf(socket.conn),
+            log,
+          }),
+        );
+        nsp.on("connection", (socket) => {
+          admission.authenticated(socket.conn);
+          const { user, ip, connectedAt } = socket.data;
+          const connLog = log.child({ socketId: socket.id, userId: user.id });
+          metrics.socketConnections.inc({ namespace: path });
+          connLog.info({ event: "connection_open", ip, transport: socket.conn.transport.name }, "socket connected");
+          socket.join(userRoom(user.id));
+          const session = startSession(socket, {
+            tokens: services.tokens,
+            clockToleranceSeconds: config.jwtClockToleranceSeconds,
+            log,
+          });
+          bindHandlers(socket, tables, session, {
+            services,
+            metrics,
+            log,
+            drain,
+            declared: declaredEvents[path] ?? [],
+            stopping: () => stopping,
+          });
+          socket.emit("connected", { userId: user.id, socketId: socket.id, connectedAt });
+          socket.on("disconnect", (reason) => {
+            session.end();
+            metrics.socketConnections.dec({ namespace: path });
+            connLog.info(
+              { event: "connection_close", reason, durationMs: Date.now() - Date.parse(connectedAt) },
+              "socket disconnected",
+            );
+          });
+        });
+      }
+    },
+
+    connectedSockets: () => io.of("/").sockets.size,
+
+    /** Shutdown, first step: no new sessions, and new events are refused; events in flight go on. */
+    stopAccepting() {
+      stopping = true;
+      admission.close();
+    },
+
+    /** Shutdown, last step: disconnects every client. */
     async close() {
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
@@ -82,5 +158,4 @@ export function createRealtime(deps: {
   };
 }
 
-/** Filled by the HTTP route for /socket.io/ before the engine sees the request. */
-export const ipOfRequest = new WeakMap<Request, string>();
+export type Realtime = ReturnType<typeof createRealtime>;

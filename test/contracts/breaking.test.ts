@@ -1,9 +1,9 @@
 /**
  * The judgement behind contracts:check (c) and (d), without subprocesses: schema compatibility per
- * direction, OpenAPI operation comparison, version majors, handler coverage.
+ * direction, OpenAPI operation and tRPC procedure comparison, versions, handler coverage.
  */
 import { describe, expect, test } from "bun:test";
-import { majorOf, openApiBreakingChanges } from "../../scripts/lib/breaking";
+import { breakingAllowedBy, majorOf, openApiBreakingChanges } from "../../scripts/lib/breaking";
 import { checkHandlerCoverage } from "../../scripts/lib/handlers";
 import { schemaBreakingChanges } from "../../scripts/lib/schema-compat";
 
@@ -133,7 +133,7 @@ describe("OpenAPI comparison", () => {
     });
     const r = openApiBreakingChanges(base, head);
     expect(r.breaking).toEqual([]);
-    expect(r.majorRaised).toBe(false);
+    expect(r.allowedBy).toBeUndefined();
   });
 
   test("removed operation, removed response property, new required input: breaking", () => {
@@ -155,13 +155,140 @@ describe("OpenAPI comparison", () => {
       "POST /rooms/{id} request body.owner: added as required",
       "POST /rooms/{id}: parameter header:x-tenant added as required",
     ]);
-    expect(r.majorRaised).toBe(true);
+    expect(r.allowedBy).toBe("major raised");
   });
 
   test("majors", () => {
     expect(majorOf("0.1.0")).toBe(0);
     expect(majorOf("v12.0.1")).toBe(12);
     expect(majorOf("next")).toBeUndefined();
+  });
+
+  test("semver: a raised major allows breaking changes, and so does a raised minor while the major is 0", () => {
+    expect(breakingAllowedBy("1.4.2", "2.0.0")).toBe("major raised");
+    expect(breakingAllowedBy("0.9.0", "1.0.0")).toBe("major raised");
+    expect(breakingAllowedBy("0.1.0", "0.2.0")).toBe("minor raised while the major is 0");
+    expect(breakingAllowedBy("v0.1.3", "v0.10.0")).toBe("minor raised while the major is 0");
+    for (const [b, h] of [
+      ["0.1.0", "0.1.1"], // a patch never breaks
+      ["0.2.0", "0.1.0"],
+      ["1.0.0", "1.1.0"], // from 1.0.0 on, only the major
+      ["1.0.0", "1.0.0"],
+      ["0.1.0", "next"],
+    ]) {
+      expect(breakingAllowedBy(b, h)).toBeUndefined();
+    }
+    // The report carries it: an output enum widened (a new error code) between 0.1.0 and 0.2.0.
+    const codes = (version: string, values: string[]) =>
+      api(version, { "/x": { post: { responses: { "400": json({ type: "string", enum: values }) } } } });
+    const widened = openApiBreakingChanges(codes("0.1.0", ["A"]), codes("0.2.0", ["A", "B"]));
+    expect(widened.breaking).toEqual(['POST /x response 400: may now be "B"']);
+    expect(widened.allowedBy).toBe("minor raised while the major is 0");
+    expect(openApiBreakingChanges(codes("0.1.0", ["A"]), codes("0.1.1", ["A", "B"])).allowedBy).toBeUndefined();
+  });
+});
+
+describe("tRPC procedures (x-trpc)", () => {
+  const api = (ops: Record<string, Record<string, { id: string; type?: string }>>) => ({
+    openapi: "3.1.0",
+    info: { title: "t", version: "1.0.0" },
+    paths: Object.fromEntries(
+      Object.entries(ops).map(([path, methods]) => [
+        path,
+        Object.fromEntries(
+          Object.entries(methods).map(([method, { id, type }]) => [
+            method,
+            {
+              operationId: id,
+              ...(type ? { "x-trpc": { path: id, type } } : {}),
+              responses: { "200": { description: "ok" } },
+            },
+          ]),
+        ),
+      ]),
+    ),
+  });
+  const base = api({ "/jwt/create": { post: { id: "jwt.create", type: "mutation" } } });
+
+  test("the same procedure on the same route: not breaking", () => {
+    expect(openApiBreakingChanges(base, base).breaking).toEqual([]);
+  });
+
+  test("a renamed operation on the same REST path breaks tRPC (and generated REST) clients", () => {
+    const head = api({ "/jwt/create": { post: { id: "jwt.issue", type: "mutation" } } });
+    expect(openApiBreakingChanges(base, head).breaking.sort()).toEqual([
+      'POST /jwt/create: operationId "jwt.create" -> "jwt.issue"',
+      "tRPC procedure jwt.create (mutation, POST /jwt/create): removed or renamed",
+    ]);
+  });
+
+  test("query <-> mutation breaks: clients call .query() or .mutate()", () => {
+    // Same REST route, same name: only the procedure type differs.
+    const head = api({ "/jwt/create": { post: { id: "jwt.create", type: "query" } } });
+    expect(openApiBreakingChanges(base, head).breaking).toEqual(["tRPC procedure jwt.create: mutation -> query"]);
+  });
+
+  test("a procedure served from another route is the same procedure (the REST route is judged on its own)", () => {
+    const head = api({ "/tokens": { post: { id: "jwt.create", type: "mutation" } } });
+    expect(openApiBreakingChanges(base, head).breaking).toEqual(["POST /jwt/create: operation removed"]);
+  });
+});
+
+describe("$refs the comparison cannot follow", () => {
+  const withSchema = (schema: unknown, schemas: Record<string, unknown> = {}) => ({
+    openapi: "3.1.0",
+    info: { title: "t", version: "1.0.0" },
+    paths: { "/x": { get: { responses: { "200": { content: { "application/json": { schema } } } } } } },
+    components: { schemas },
+  });
+  const ok = withSchema({ $ref: "#/components/schemas/A" }, { A: obj({ id: str }, ["id"]) });
+
+  test("an unresolved $ref is an error, not 'anything'", () => {
+    const broken = withSchema({ $ref: "#/components/schemas/Missing" }, { A: obj({ id: str }, ["id"]) });
+    expect(() => openApiBreakingChanges(ok, broken)).toThrow(
+      'head: unresolved $ref "#/components/schemas/Missing" (no such target)',
+    );
+    expect(() => openApiBreakingChanges(broken, ok)).toThrow('base: unresolved $ref "#/components/schemas/Missing"');
+    const nested = withSchema(obj({ a: { $ref: "#/components/schemas/Gone" } }));
+    expect(() => openApiBreakingChanges(nested, nested)).toThrow('unresolved $ref "#/components/schemas/Gone"');
+  });
+
+  test("an external or circular $ref is an error", () => {
+    expect(() => openApiBreakingChanges(ok, withSchema({ $ref: "other.json#/A" }))).toThrow(
+      'head: $ref "other.json#/A" is not local to the document',
+    );
+    const loop = withSchema(
+      { $ref: "#/components/schemas/A" },
+      { A: { $ref: "#/components/schemas/B" }, B: { $ref: "#/components/schemas/A" } },
+    );
+    expect(() => openApiBreakingChanges(ok, loop)).toThrow("is circular and never reaches a schema");
+  });
+
+  test("a head component that is a bare self-reference is an error", () => {
+    const self = withSchema({ $ref: "#/components/schemas/A" }, { A: { $ref: "#/components/schemas/A" } });
+    expect(() => openApiBreakingChanges(ok, self)).toThrow('head: $ref "#/components/schemas/A" is circular');
+  });
+
+  test("a base with bare self-references (zod 4.6 before the fix) reads them as anything, and says so", () => {
+    const legacy = withSchema({ $ref: "#/components/schemas/A" }, { A: { $ref: "#/components/schemas/A" } });
+    const r = openApiBreakingChanges(legacy, ok);
+    expect(r.breaking).toEqual([]); // an output that was "anything" may narrow
+    expect(r.notes).toEqual(['base: components.schemas.A is a bare self-reference, read as "anything"']);
+    // As an input, the real schema now constrains what was "anything": still reported.
+    const asInput = (doc: ReturnType<typeof withSchema>) => ({
+      ...doc,
+      paths: {
+        "/x": {
+          post: {
+            requestBody: { content: { "application/json": { schema: { $ref: "#/components/schemas/A" } } } },
+            responses: {},
+          },
+        },
+      },
+    });
+    expect(openApiBreakingChanges(asInput(legacy), asInput(ok)).breaking).toEqual([
+      "POST /x request body: was unconstrained, now constrained",
+    ]);
   });
 });
 
@@ -174,6 +301,17 @@ describe("handler coverage", () => {
         { "/": { system: { ping: fn }, rooms: { "room:join": fn } } },
       ),
     ).toEqual([]);
+  });
+  test("per namespace: a handler bound in another namespace does not count", () => {
+    expect(
+      checkHandlerCoverage(
+        { "/": ["ping"], "/internal": ["broadcast"] },
+        { "/": { system: { ping: fn, broadcast: fn } }, "/internal": {} },
+      ),
+    ).toEqual([
+      '/ "broadcast": handler in system for an undeclared event (not in asyncapi.yaml)',
+      '/internal "broadcast": no handler (declared as a client -> server operation)',
+    ]);
   });
   test("missing, duplicate, undeclared, not a function, unknown namespace", () => {
     const problems = checkHandlerCoverage(

@@ -1,12 +1,14 @@
 /**
- * `bun run contracts:check` end to end: each of its four checks passes on a clean copy of the
- * repository and fails on a copy mutated to break it. Every scenario is a copy of the working tree
- * (tracked and untracked, not ignored, files) in a temp dir with node_modules symlinked and a fresh
- * git repository (branch main, one commit = the base for check d); the check runs as a subprocess.
- * Scenarios start at once, two at a time (the parser and the generator are CPU-bound).
+ * `bun run contracts:check` end to end: each of its checks passes on a clean copy of the repository
+ * and fails on a copy mutated to break it. Every scenario is a copy of the working tree (tracked
+ * and untracked, not ignored, files) in a temp dir with node_modules symlinked and a fresh git
+ * repository on branch main: a "base" commit, then an empty "head" commit, so check (d) compares
+ * with HEAD~1 = the base, as on main in CI. The check runs as a subprocess, without CI=true unless
+ * a scenario sets it. Scenarios start at once, two at a time (the parser and the generator are
+ * CPU-bound).
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, rename, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rename, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
@@ -37,8 +39,11 @@ afterAll(async () => {
   await Promise.all(copies.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-/** A copy of the working tree; `beforeCommit` mutates what becomes the base commit. */
-async function copyRepo(beforeCommit?: (dir: string) => Promise<void>): Promise<string> {
+/**
+ * A copy of the working tree; `beforeCommit` mutates what becomes the base commit. `commits: 1`
+ * leaves only the base commit (on main with no HEAD~1: no base for check d).
+ */
+async function copyRepo(beforeCommit?: (dir: string) => Promise<void>, commits = 2): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "switchboard-check-"));
   copies.push(dir);
   await Promise.all(
@@ -52,17 +57,32 @@ async function copyRepo(beforeCommit?: (dir: string) => Promise<void>): Promise<
   await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"));
   // The lead's handler module; a minimal stand-in when it does not exist yet.
   if (!(await Bun.file(join(dir, HANDLERS)).exists())) {
-    await Bun.write(join(dir, HANDLERS), "export const handlerTables = { system: { ping: () => ({}) } };\n");
+    await Bun.write(
+      join(dir, HANDLERS),
+      'export const namespaceHandlers = { "/": { system: { ping: () => ({}) } } };\n',
+    );
   }
   await beforeCommit?.(dir);
   git(dir, "init", "-q", "-b", "main");
   git(dir, "add", "-A");
   git(dir, "commit", "-q", "--no-verify", "-m", "base");
+  if (commits > 1) git(dir, "commit", "-q", "--no-verify", "--allow-empty", "-m", "head");
   return dir;
 }
 
+/** This process's environment without CI (the suite itself may run in CI), plus `extra`. */
+const envWith = (extra: Record<string, string> = {}) => {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (k !== "CI" && v !== undefined) env[k] = v;
+  return { ...env, ...extra };
+};
+
 async function run(dir: string, script: string, ...args: string[]): Promise<Run> {
-  const proc = Bun.spawn(["bun", script, ...args], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+  return runWith(envWith(), dir, script, ...args);
+}
+
+async function runWith(env: Record<string, string>, dir: string, script: string, ...args: string[]): Promise<Run> {
+  const proc = Bun.spawn(["bun", script, ...args], { cwd: dir, env, stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
@@ -120,7 +140,23 @@ function removePong(doc: Contract) {
 /** Replaces the handler module with one built from the original (renamed index.original.ts). */
 async function wrapHandlers(dir: string, body: string) {
   await rename(join(dir, HANDLERS), join(dir, dirname(HANDLERS), "index.original.ts"));
-  await Bun.write(join(dir, HANDLERS), `import { handlerTables as original } from "./index.original";\n${body}\n`);
+  await Bun.write(
+    join(dir, HANDLERS),
+    `import { namespaceHandlers as original } from "./index.original";\n` +
+      `const main: Record<string, Record<string, unknown>> = original["/"];\n` +
+      `/** The main namespace's tables without the one handling ping. */\n` +
+      `const withoutPing = Object.fromEntries(Object.entries(main).filter(([, t]) => !("ping" in t)));\n` +
+      `const pingTable = Object.values(main).find((t) => "ping" in t);\n${body}\n`,
+  );
+}
+
+/** Adds a nullable column to src/db/schema.ts's first table. */
+async function addColumn(dir: string) {
+  const file = join(dir, "src/db/schema.ts");
+  const text = await Bun.file(file).text();
+  const changed = text.replace(/sqliteTable\(\s*"[^"]+",\s*\{/, (m) => `${m}\n  addedWithoutMigration: text("added"),`);
+  if (changed === text) throw new Error("src/db/schema.ts has no sqliteTable(...) to change");
+  await Bun.write(file, changed);
 }
 
 const scenarios = {
@@ -146,19 +182,31 @@ const scenarios = {
     const dir = await copyRepo();
     await wrapHandlers(
       dir,
-      `export const handlerTables = { ...original, extra: { "nope:undeclared": () => ({}), ping: () => ({}) } };`,
+      `export const namespaceHandlers = { "/": { ...main, extra: { "nope:undeclared": () => ({}), ping: () => ({}) } } };`,
     );
     return check(dir);
   }),
 
   missingHandler: limit(async () => {
     const dir = await copyRepo();
+    // The ping table is still exported, under the old name, but the server does not bind it.
     await wrapHandlers(
       dir,
-      `export const handlerTables = Object.fromEntries(
-  Object.entries(original).map(([name, table]) => [name, Object.fromEntries(Object.entries(table).filter(([e]) => e !== "ping"))]),
-);`,
+      `export const namespaceHandlers = { "/": withoutPing };\nexport const handlerTables = main;`,
     );
+    return check(dir);
+  }),
+
+  otherNamespace: limit(async () => {
+    const dir = await copyRepo();
+    // ping's table bound in a namespace asyncapi.yaml does not declare (ping is declared in "/").
+    await wrapHandlers(dir, `export const namespaceHandlers = { "/": withoutPing, "/internal": { ping: pingTable } };`);
+    return check(dir);
+  }),
+
+  oldExportOnly: limit(async () => {
+    const dir = await copyRepo();
+    await wrapHandlers(dir, `void withoutPing, pingTable;\nexport const handlerTables = main;`);
     return check(dir);
   }),
 
@@ -170,11 +218,13 @@ const scenarios = {
     return check(dir);
   }),
 
-  pongRemovedWithMajor: limit(async () => {
+  pongRemovedWithVersion: limit(async () => {
     const dir = await copyRepo();
     await editContract(dir, (doc) => {
       removePong(doc);
-      doc.info.version = `${Number(String(doc.info.version).split(".")[0]) + 1}.0.0`;
+      // The version that allows it: the next minor while the major is 0 (semver), else the next major.
+      const [major, minor] = String(doc.info.version).split(".").map(Number) as [number, number];
+      doc.info.version = major === 0 ? `0.${minor + 1}.0` : `${major + 1}.0.0`;
     });
     const generated = await run(dir, "scripts/generate.ts");
     if (generated.code !== 0) return generated;
@@ -195,6 +245,40 @@ const scenarios = {
     });
     await Bun.write(join(dir, "generated/openapi.json"), original);
     return check(dir, "--base", "main");
+  }),
+
+  procedureRenamed: limit(async () => {
+    const dir = await copyRepo();
+    // Same REST path and method, another operation name: the tRPC procedure jwt.decode is gone.
+    const file = join(dir, "contracts/admin/jwt.ts");
+    await Bun.write(file, (await Bun.file(file).text()).replace('name: "jwt.decode"', 'name: "jwt.read"'));
+    const generated = await run(dir, "scripts/generate.ts");
+    if (generated.code !== 0) return generated;
+    return check(dir);
+  }),
+
+  unresolvedRef: limit(async () => {
+    const dir = await copyRepo();
+    const file = join(dir, "generated/openapi.json");
+    const text = await Bun.file(file).text();
+    await Bun.write(file, text.replace('"#/components/schemas/ErrorResponse"', '"#/components/schemas/Missing"'));
+    return check(dir);
+  }),
+
+  noBase: limit(async () => {
+    const dir = await copyRepo(undefined, 1); // on main, HEAD is the first commit
+    return { local: await check(dir), ci: await runWith(envWith({ CI: "true" }), dir, "scripts/contracts-check.ts") };
+  }),
+
+  schemaWithoutMigration: limit(async () => {
+    const dir = await copyRepo();
+    const migrations = async () => (await readdir(join(dir, "src/db/migrations"), { recursive: true })).sort();
+    const before = await migrations();
+    await addColumn(dir);
+    return {
+      ...(await check(dir)),
+      migrationsUntouched: JSON.stringify(await migrations()) === JSON.stringify(before),
+    };
   }),
 };
 
@@ -252,7 +336,7 @@ describe("contracts:check", () => {
   );
 
   test(
-    "(c) fails on a declared client -> server event without a handler",
+    "(c) fails on a declared client -> server event without a handler in the tables the server binds",
     async () => {
       const { code, out } = await scenarios.missingHandler;
       expect(line(out, "c")).toStartWith("FAIL (c)");
@@ -263,13 +347,36 @@ describe("contracts:check", () => {
   );
 
   test(
-    "(d) fails when an event is removed without a major version bump",
+    "(c) counts handlers per namespace: a table bound in an undeclared namespace does not cover /",
+    async () => {
+      const { code, out } = await scenarios.otherNamespace;
+      expect(line(out, "c")).toStartWith("FAIL (c)");
+      expect(out).toContain("handlers for namespace /internal, which asyncapi.yaml does not declare");
+      expect(out).toContain('/ "ping": no handler');
+      expect(code).toBe(1);
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "(c) reads namespaceHandlers only: the old handlerTables export is not bound",
+    async () => {
+      const { code, out } = await scenarios.oldExportOnly;
+      expect(line(out, "c")).toStartWith("FAIL (c) handlers could not be loaded");
+      expect(out).toContain("src/realtime/handlers/index.ts does not export namespaceHandlers");
+      expect(code).toBe(1);
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "(d) fails when an event is removed without a version that allows it",
     async () => {
       const { code, out } = await scenarios.pongRemoved;
       expect(line(out, "b")).toStartWith("PASS (b)");
       expect(line(out, "d")).toStartWith("FAIL (d)");
       expect(out).toContain("events: ");
-      expect(out).toMatch(/without a major version bump/);
+      expect(out).toMatch(/without a version that allows them/);
       expect(out).toContain("/channels/pong: removed");
       expect(code).toBe(1);
     },
@@ -277,11 +384,13 @@ describe("contracts:check", () => {
   );
 
   test(
-    "(d) passes the same change when info.version's major was raised",
+    "(d) passes the same change when info.version allows it (0.x: a raised minor; else a raised major)",
     async () => {
-      const { code, out } = await scenarios.pongRemovedWithMajor;
+      const { code, out } = await scenarios.pongRemovedWithVersion;
       expect(line(out, "d")).toStartWith("PASS (d)");
-      expect(out).toMatch(/events: \d+ breaking change\(s\), allowed: major raised/);
+      expect(out).toMatch(
+        /events: \d+ breaking change\(s\), allowed: (minor raised while the major is 0|major raised)/,
+      );
       expect(out).toContain("/channels/pong: removed");
       expect(code).toBe(0);
     },
@@ -296,6 +405,60 @@ describe("contracts:check", () => {
       expect(line(out, "d")).toStartWith("FAIL (d)");
       expect(out).toContain("GET /legacy/things: operation removed");
       expect(out).toContain("events: no breaking change");
+      expect(code).toBe(1);
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "(d) fails when an operation is renamed on the same REST path (its tRPC procedure is gone)",
+    async () => {
+      const { code, out } = await scenarios.procedureRenamed;
+      expect(line(out, "b")).toStartWith("PASS (b)");
+      expect(line(out, "d")).toStartWith("FAIL (d)");
+      expect(out).toContain("tRPC procedure jwt.decode (mutation, POST /jwt/decode): removed or renamed");
+      expect(out).toContain('POST /jwt/decode: operationId "jwt.decode" -> "jwt.read"');
+      expect(code).toBe(1);
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "(d) fails, naming it, on a $ref it cannot resolve (not read as anything)",
+    async () => {
+      const { code, out } = await scenarios.unresolvedRef;
+      expect(line(out, "d")).toStartWith("FAIL (d)");
+      expect(out).toContain('admin API: the comparison failed: head: unresolved $ref "#/components/schemas/Missing"');
+      expect(code).toBe(1);
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "(d) without a base: SKIP with a hint locally, FAIL naming --base when CI=true",
+    async () => {
+      const { local, ci } = await scenarios.noBase;
+      expect(line(local.out, "d")).toStartWith(
+        "SKIP (d) no base revision to compare with: on main, and HEAD is the first",
+      );
+      expect(local.out).toContain("--base REF");
+      expect(local.code).toBe(0);
+      expect(line(ci.out, "d")).toStartWith("FAIL (d) no base revision (CI=true)");
+      expect(ci.out).toContain("--base REF");
+      expect(ci.code).toBe(1);
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "(e) fails when src/db/schema.ts changed without a migration, and writes nothing into the repository",
+    async () => {
+      const { code, out, migrationsUntouched } = await scenarios.schemaWithoutMigration;
+      expect(line(out, "e")).toStartWith("FAIL (e) src/db/schema.ts changed without a migration");
+      expect(out).toMatch(/drizzle-kit generate would write src\/db\/migrations\/0001_\w+\.sql/);
+      expect(out).toContain("drizzle-kit generate would write src/db/migrations/meta/_journal.json");
+      expect(migrationsUntouched).toBe(true);
+      expect(line(out, "b")).toStartWith("PASS (b)");
       expect(code).toBe(1);
     },
     TIMEOUT,

@@ -7,7 +7,7 @@ import { SignJWT } from "jose";
 import { type AdminClient, connect, createAdminClient, type SwitchboardSocket } from "switchboard/client";
 import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/observability/logger";
-import { type RunningServer, startServer } from "../../src/server";
+import { type RunningServer, type ServerOptions, startServer } from "../../src/server";
 
 export const TEST_API_TOKEN = "test-api-token-0123456789abcdef";
 export const TEST_JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789";
@@ -27,7 +27,10 @@ export interface TestServer extends RunningServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: Omit<ServerOptions, "logger"> = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "switchboard-test-"));
   const config = loadConfig({
     NODE_ENV: "test",
@@ -47,7 +50,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       done();
     },
   });
-  const server = await startServer(config, { logger: createLogger(config.logLevel, sink) });
+  const server = await startServer(config, { ...options, logger: createLogger(config.logLevel, sink) });
   const sockets: SwitchboardSocket[] = [];
   const key = new TextEncoder().encode(config.jwtSecret);
 

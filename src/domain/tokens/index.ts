@@ -9,7 +9,9 @@ export type TokenFailure =
   | "ALGORITHM"
   | "MALFORMED"
   | "NO_SUBJECT"
-  | "NOT_YET_VALID";
+  | "NO_EXPIRY"
+  | "NOT_YET_VALID"
+  | "ISSUED_IN_FUTURE";
 
 export type VerifyResult =
   | { valid: true; userId: string; payload: JWTPayload }
@@ -28,8 +30,21 @@ export interface TokenService {
   decode(token: string): JWTPayload;
 }
 
-export function createTokenService(opts: { secret: string; defaultExpiresInSeconds: number }): TokenService {
+export interface TokenOptions {
+  secret: string;
+  defaultExpiresInSeconds: number;
+  /** Refuse tokens without `exp` (JWT_REQUIRE_EXP). */
+  requireExp?: boolean;
+  /** Clock skew allowed on exp, nbf and iat (JWT_CLOCK_TOLERANCE_SECONDS). */
+  clockToleranceSeconds?: number;
+}
+
+/** Date's range in seconds: a time claim outside it cannot be a moment (and breaks `new Date()`). */
+const MAX_NUMERIC_DATE = 8.64e12;
+
+export function createTokenService(opts: TokenOptions): TokenService {
   const key = new TextEncoder().encode(opts.secret);
+  const tolerance = opts.clockToleranceSeconds ?? 0;
 
   return {
     async sign(userId, { expiresInSeconds = opts.defaultExpiresInSeconds, claims = {} } = {}) {
@@ -47,7 +62,21 @@ export function createTokenService(opts: { secret: string; defaultExpiresInSecon
     async verify(token) {
       if (!token) return { valid: false, reason: "MISSING", message: "missing token" };
       try {
-        const { payload } = await jwtVerify(token, key, { algorithms: ["HS256"] });
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ["HS256"],
+          clockTolerance: tolerance,
+          requiredClaims: opts.requireExp ? ["exp"] : [],
+        });
+        // jose takes any number (Infinity too) and checks iat only against a maximum age.
+        for (const claim of ["exp", "nbf", "iat"] as const) {
+          const value = payload[claim];
+          if (value !== undefined && !(Math.abs(value) <= MAX_NUMERIC_DATE)) {
+            return { valid: false, reason: "MALFORMED", message: `invalid claim: ${claim}` };
+          }
+        }
+        if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + tolerance) {
+          return { valid: false, reason: "ISSUED_IN_FUTURE", message: "token issued in the future" };
+        }
         const userId = subjectOf(payload);
         if (!userId) return { valid: false, reason: "NO_SUBJECT", message: "token has no sub or userId claim" };
         return { valid: true, userId, payload };
@@ -82,7 +111,10 @@ function describe(error: unknown): { reason: TokenFailure; message: string } {
   if (error instanceof errors.JOSEAlgNotAllowed) {
     return { reason: "ALGORITHM", message: "algorithm not allowed (only HS256 is accepted)" };
   }
-  if (error instanceof errors.JWTClaimValidationFailed && error.claim === "nbf") {
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === "exp" && error.reason === "missing") {
+    return { reason: "NO_EXPIRY", message: "token has no exp claim" };
+  }
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === "nbf" && error.reason === "check_failed") {
     return { reason: "NOT_YET_VALID", message: "token not yet valid" };
   }
   if (error instanceof errors.JWTClaimValidationFailed) {

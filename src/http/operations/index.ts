@@ -3,9 +3,10 @@ import type { OperationName, Operations } from "../../../contracts/admin";
 import type { Services } from "../../services";
 import { jwtOperations } from "./jwt";
 import type { OperationFn } from "./run";
+import { socketOperations } from "./sockets";
 
 export type OperationImpls = { [O in Operations[number] as O["name"]]: OperationFn<O> };
 
 export function operationImpls(services: Services): OperationImpls {
-  return { ...jwtOperations(services) } satisfies Record<OperationName, unknown>;
+  return { ...jwtOperations(services), ...socketOperations(services) } satisfies Record<OperationName, unknown>;
 }

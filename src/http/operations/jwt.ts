@@ -1,7 +1,10 @@
-import type { createToken, decodeToken, verifyToken } from "../../../contracts/admin/jwt";
+import type { createToken, decodeToken, Json, verifyToken } from "../../../contracts/admin/jwt";
 import { parseDuration } from "../../../contracts/shared/duration";
 import type { Services } from "../../services";
 import type { OperationFn } from "./run";
+
+/** Claims come out of JSON.parse, so every value is JSON (jose types them as unknown). */
+const asJson = (payload: object) => payload as Record<string, Json>;
 
 export const jwtOperations = ({ tokens }: Services) => ({
   "jwt.create": (async ({ userId, expiresIn, claims }) => {
@@ -13,9 +16,9 @@ export const jwtOperations = ({ tokens }: Services) => ({
   "jwt.verify": (async ({ token }) => {
     const result = await tokens.verify(token);
     return result.valid
-      ? { valid: true, payload: result.payload }
+      ? { valid: true, payload: asJson(result.payload) }
       : { valid: false, payload: null, error: result.message };
   }) satisfies OperationFn<typeof verifyToken>,
 
-  "jwt.decode": (({ token }) => ({ payload: tokens.decode(token) })) satisfies OperationFn<typeof decodeToken>,
+  "jwt.decode": (({ token }) => ({ payload: asJson(tokens.decode(token)) })) satisfies OperationFn<typeof decodeToken>,
 });

@@ -20,15 +20,20 @@ export type OperationFn<O extends AnyOperation> = (
   ctx: OperationContext,
 ) => Promise<z.input<O["output"]>> | z.input<O["output"]>;
 
+/** UNAUTHORIZED unless the caller may run `op` (transports call it before reading a body too). */
+export function checkAuth(op: AnyOperation, ctx: OperationContext): void {
+  if (op.auth === "admin" && !ctx.admin) {
+    throw new AppError("UNAUTHORIZED", "Missing or invalid API token: send Authorization: Bearer <API_TOKEN>");
+  }
+}
+
 export async function runOperation<O extends AnyOperation>(
   op: O,
   fn: OperationFn<O>,
   rawInput: unknown,
   ctx: OperationContext,
 ): Promise<z.output<O["output"]>> {
-  if (op.auth === "admin" && !ctx.admin) {
-    throw new AppError("UNAUTHORIZED", "Missing or invalid API token: send Authorization: Bearer <API_TOKEN>");
-  }
+  checkAuth(op, ctx);
   const parsed = op.input.safeParse(rawInput ?? {});
   if (!parsed.success) throw invalidInput(fieldIssues(parsed.error.issues));
   const result = await fn(parsed.data as z.output<O["input"]>, ctx);
