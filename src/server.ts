@@ -54,7 +54,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const { app, requestContext } = http;
   isBanned = http.isBanned;
   app
-    .use(probeRoutes({ liveness, database, services, realtime, metrics, startedAt }))
+    .use(probeRoutes({ liveness, database, services, connectedSockets: realtime.connectedSockets, metrics, startedAt }))
     .use(docsRoutes())
     .use(restRoutes(impls, requestContext))
     .use(trpcRoute(createAdminRouter(impls), requestContext))

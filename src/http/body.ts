@@ -5,6 +5,7 @@
  * project's error shape, a request id and an access-log line.
  */
 import { AppError } from "../domain/errors";
+import { readCapped } from "../domain/limits/body";
 
 /**
  * Bun's own `maxRequestBodySize` for the listener. Bun answers a body above it with a bare 413
@@ -14,20 +15,6 @@ import { AppError } from "../domain/errors";
 export const BUN_MAX_REQUEST_BODY_SIZE = Number.MAX_SAFE_INTEGER;
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
-
-export const tooLarge = (limit: number, size?: number) =>
-  new AppError(
-    "PAYLOAD_TOO_LARGE",
-    size === undefined
-      ? `Body is over the limit of ${limit} bytes`
-      : `Body of ${size} bytes is over the limit of ${limit}`,
-  );
-
-/** The declared length, when there is one and it is over the limit (checked before routing). */
-export function declaredTooLarge(request: Request, limit: number): AppError | undefined {
-  const length = Number(request.headers.get("content-length") ?? 0);
-  return length > limit ? tooLarge(limit, length) : undefined;
-}
 
 /** `application/json`, with or without parameters (`; charset=utf-8`). */
 export function isJson(contentType: string | null): boolean {
@@ -44,27 +31,6 @@ const unsupported = (contentType: string | null) =>
 
 /** Methods whose body we read; other methods' bodies are ignored (never buffered). */
 export const hasBodyMethod = (request: Request) => BODY_METHODS.has(request.method);
-
-/** The body's bytes, at most `limit`: the stream is cancelled as soon as it passes the limit. */
-export async function readCapped(request: Request, limit: number): Promise<Uint8Array> {
-  const declared = declaredTooLarge(request, limit);
-  if (declared) throw declared;
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, size);
-}
 
 /**
  * A POST / PUT / PATCH body, which must be JSON when there is one: a declared non-JSON type is

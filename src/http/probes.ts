@@ -5,14 +5,14 @@ import pkg from "../../package.json";
 import type { DatabaseHandle } from "../db/client";
 import type { LivenessProbe } from "../observability/liveness";
 import type { Metrics } from "../observability/metrics";
-import type { Realtime } from "../realtime/server";
 import type { Services } from "../services";
 
 export interface ProbeDeps {
   liveness: LivenessProbe;
   database: DatabaseHandle;
   services: Services;
-  realtime: Realtime;
+  /** Open Socket.IO connections on this node. */
+  connectedSockets: () => number;
   metrics: Metrics;
   startedAt: number;
 }
@@ -47,7 +47,7 @@ export const probeRoutes = (deps: ProbeDeps) => (app: AnyElysia) =>
           instanceId: deps.services.instance.id,
           uptimeSeconds: Math.round((performance.now() - deps.startedAt) / 100) / 10,
           database: { reachable },
-          sockets: { connected: deps.realtime.connectedSockets() },
+          sockets: { connected: deps.connectedSockets() },
         } satisfies HealthResponse;
       },
       { detail: { hide: true } },

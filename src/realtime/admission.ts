@@ -11,7 +11,7 @@
  */
 import type { Config } from "../config";
 import { AppError } from "../domain/errors";
-import { createRateLimiter } from "../http/rate-limit";
+import { createRateLimiter } from "../domain/limits/rate-limit";
 import type { Logger } from "../observability/logger";
 
 /** Before authenticating, a connection may send this many messages, each at most this big (a CONNECT with its token). */

@@ -11,7 +11,7 @@ import { clientEventSchemas } from "../../generated/events";
 import type { Config } from "../config";
 import { userRoom } from "../domain/delivery";
 import type { AppError } from "../domain/errors";
-import { readCapped } from "../http/body";
+import { readCapped } from "../domain/limits/body";
 import type { Drain } from "../lifecycle";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";

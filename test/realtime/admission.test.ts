@@ -270,3 +270,14 @@ test("a polling body over SOCKET_MAX_PAYLOAD_BYTES is refused in the error shape
   expect(chunked.status).toBe(413);
   expect(errorOf(await chunked.text()).code).toBe("PAYLOAD_TOO_LARGE");
 });
+
+test("an IP banned by the HTTP rate limit opens no Socket.IO session either", async () => {
+  const s = await start({ RATE_LIMIT_MAX: "1", RATE_LIMIT_BAN: "1" });
+  expect((await pollingHandshake(s.url)).res.status).toBe(200); // not counted by the HTTP limit
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) statuses.push((await fetch(`${s.url}/health`)).status);
+  expect(statuses).toEqual([200, 429, 403, 403]);
+  const refused = await pollingHandshake(s.url);
+  expect(refused.res.status).toBe(403);
+  expect(errorOf(refused.text).code).toBe("FORBIDDEN");
+});
