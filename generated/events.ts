@@ -29,13 +29,66 @@ export const AuthRefreshed = z.object({
 }).describe("The connection's new token was accepted.");
 export type AuthRefreshed = z.infer<typeof AuthRefreshed>;
 
+/** A stored chat message. */
+export const ChatMessage = z.object({
+  id: z.string().describe("The message id (UUIDv7)."),
+  roomId: z.string().describe("The room."),
+  senderId: z.string().describe("The user who sent it."),
+  content: z.string().describe("The text."),
+  type: z.enum(["text", "system", "notification"]).describe("The kind of message."),
+  createdAt: z.iso.datetime({ offset: true }).describe("When it was stored (ISO 8601)."),
+  clientMessageId: z.string().describe("The sender's own id for the message, when it gave one.").optional(),
+}).describe("A stored chat message.");
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
 /** The authenticated user and the socket, sent right after the handshake. */
 export const Connected = z.object({
   userId: z.string().describe("The authenticated user's id (the JWT `sub`)."),
+  rooms: z.array(z.string())
+    .describe("The rooms this socket is in (after a recovered reconnect too), its own user room aside."),
   socketId: z.string().describe("The Socket.IO id of this connection."),
   connectedAt: z.iso.datetime({ offset: true }).describe("When the handshake succeeded (ISO 8601)."),
 }).describe("The authenticated user and the socket, sent right after the handshake.");
 export type Connected = z.infer<typeof Connected>;
+
+/** A direct message. */
+export const DirectMessage = z.object({
+  id: z.string().describe("The message id (UUIDv7)."),
+  senderId: z.string().describe("Who sent it."),
+  message: z.string().describe("The text."),
+  metadata: z.record(z.string(), z.unknown()).nullable().describe("The sender's data, if any."),
+  timestamp: z.iso.datetime({ offset: true }).describe("When it was sent (ISO 8601)."),
+}).describe("A direct message.");
+export type DirectMessage = z.infer<typeof DirectMessage>;
+
+/** What became of each recipient. */
+export const DirectResult = z.object({
+  status: z.enum(["sent", "partial", "failed"])
+    .describe("`sent`: every recipient got it or has it queued; `partial`: some failed; `failed`: all failed."),
+  recipients: z.object({
+    total: z.int().describe("Distinct recipients."),
+    sent: z.array(z.string()).describe("Online: delivered to their devices."),
+    failed: z.array(z.string()).describe("Could not be sent to."),
+    queued: z.array(z.string()).describe("Offline: stored, delivered on their next connect."),
+  }),
+  timestamp: z.iso.datetime({ offset: true }).describe("When it was sent (ISO 8601)."),
+}).describe("What became of each recipient.");
+export type DirectResult = z.infer<typeof DirectResult>;
+
+/** A direct message for one or more users (seed 002). */
+export const DirectSendPayload = z.object({
+  recipientIds: z.array(z.string().min(1).max(256))
+    .min(1)
+    .max(100)
+    .describe("1-100 user ids; a repeated id counts once."),
+  message: z.string().min(1).max(100000).describe("The text; at most `MAX_MESSAGE_CHARS` characters."),
+  metadata: z.record(z.string(), z.unknown()).describe("Any data for the recipients.").optional(),
+}).strict().describe("A direct message for one or more users (seed 002).");
+export type DirectSendPayload = z.infer<typeof DirectSendPayload>;
+
+/** No data. */
+export const Empty = z.object({}).strict().describe("No data.");
+export type Empty = z.infer<typeof Empty>;
 
 /** What went wrong, the same shape as the `error` of a failed ack and of a failed admin API call. */
 export const ErrorBody = z.object({
@@ -58,6 +111,36 @@ export const ErrorBody = z.object({
 }).describe("What went wrong, the same shape as the `error` of a failed ack and of a failed admin API call.");
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
+/** Seed 002's delivery report for `send_message` on `/internal`: the ack itself, not wrapped. */
+export const InternalSendResult = z.object({
+  status: z.enum(["sent", "error"])
+    .describe("`sent`: at least one recipient got it or has it stored; `error`: none could be reached."),
+  recipients: z.object({
+    total: z.int().describe("Distinct recipients."),
+    sent: z.array(z.string()).describe("Delivered to their devices, or stored for their next connect (offline)."),
+    failed: z.array(z.string()).describe("Could not be sent to."),
+  }),
+  timestamp: z.iso.datetime({ offset: true }).describe("When it was sent (ISO 8601)."),
+}).describe("Seed 002's delivery report for `send_message` on `/internal`: the ack itself, not wrapped.");
+export type InternalSendResult = z.infer<typeof InternalSendResult>;
+
+/** One page of a room's messages, newest first. */
+export const MessageHistory = z.object({
+  messages: z.array(ChatMessage).describe("Newest first."),
+  nextCursor: z.string().nullable().describe("Pass it as `before` for the next page; null on the last one."),
+}).describe("One page of a room's messages, newest first.");
+export type MessageHistory = z.infer<typeof MessageHistory>;
+
+/** A message, by id. */
+export const MessageRef = z.object({
+  messageId: z.string().min(1).max(128).describe("The message id."),
+}).strict().describe("A message, by id.");
+export type MessageRef = z.infer<typeof MessageRef>;
+
+/** The ids of every online, visible user. */
+export const OnlineUsers = z.array(z.string()).describe("The ids of every online, visible user.");
+export type OnlineUsers = z.infer<typeof OnlineUsers>;
+
 /** A liveness check; `id` is echoed in the answer. */
 export const PingPayload = z.object({
   id: z.string().max(128).describe("Any id of the client's choice, echoed in the answer.").optional(),
@@ -71,8 +154,152 @@ export const Pong = z.object({
 }).describe("The server time, answering a ping.");
 export type Pong = z.infer<typeof Pong>;
 
+/** A delivery or read receipt. */
+export const Receipt = z.object({
+  messageId: z.string().describe("The message."),
+  roomId: z.string().describe("Its room."),
+  userId: z.string().describe("The member who received or read it."),
+  at: z.iso.datetime({ offset: true }).describe("When (ISO 8601)."),
+}).describe("A delivery or read receipt.");
+export type Receipt = z.infer<typeof Receipt>;
+
+/** A room id, 1-128 characters of letters, digits and `:_.-`. */
+export const RoomId = z.string()
+  .min(1)
+  .max(128)
+  .regex(new RegExp("^[A-Za-z0-9:_.-]+$", "u"))
+  .describe("A room id, 1-128 characters of letters, digits and `:_.-`.");
+export type RoomId = z.infer<typeof RoomId>;
+
+/** Which page of a room's history. */
+export const MessageHistoryPayload = z.object({
+  roomId: RoomId,
+  before: z.string()
+    .min(1)
+    .max(128)
+    .describe("A message id; only older messages are returned (the previous page's `nextCursor`).")
+    .optional(),
+  limit: z.int().gte(1).lte(100).describe("Messages per page (default 50).").optional(),
+}).strict().describe("Which page of a room's history.");
+export type MessageHistoryPayload = z.infer<typeof MessageHistoryPayload>;
+
+/** A chat message for a room the sender is in. */
+export const MessageSendPayload = z.object({
+  roomId: RoomId,
+  content: z.string().min(1).max(100000).describe("The text; at most `MAX_MESSAGE_CHARS` characters (default 10,000)."),
+  type: z.enum(["text", "system", "notification"]).describe("The kind of message (default `text`).").optional(),
+  clientMessageId: z.string()
+    .min(1)
+    .max(128)
+    .describe("The sender's own id for the message; a repeat acks the first message and sends nothing.")
+    .optional(),
+}).strict().describe("A chat message for a room the sender is in.");
+export type MessageSendPayload = z.infer<typeof MessageSendPayload>;
+
+/** The room joined and its members. */
+export const RoomJoined = z.object({
+  roomId: z.string().describe("The room."),
+  members: z.array(z.string()).describe("The user ids in the room, this user included."),
+}).describe("The room joined and its members.");
+export type RoomJoined = z.infer<typeof RoomJoined>;
+
+/** The room left. */
+export const RoomLeft = z.object({
+  roomId: z.string().describe("The room."),
+}).describe("The room left.");
+export type RoomLeft = z.infer<typeof RoomLeft>;
+
+/** A room, as its bare id or as `{ roomId }`. */
+export const RoomRef = z.xor([
+  RoomId,
+  z.object({
+    roomId: RoomId,
+  }).strict(),
+]).describe("A room, as its bare id or as `{ roomId }`.");
+export type RoomRef = z.infer<typeof RoomRef>;
+
+/** A user and a room. */
+export const RoomUserEvent = z.object({
+  userId: z.string().describe("The user who joined or left."),
+  roomId: z.string().describe("The room."),
+}).describe("A user and a room.");
+export type RoomUserEvent = z.infer<typeof RoomUserEvent>;
+
+/** Who types where. */
+export const TypingEvent = z.object({
+  userId: z.string().describe("The user typing."),
+  roomId: z.string().describe("The room."),
+}).describe("Who types where.");
+export type TypingEvent = z.infer<typeof TypingEvent>;
+
+/** The room where the user types. */
+export const TypingPayload = z.object({
+  roomId: RoomId,
+}).strict().describe("The room where the user types.");
+export type TypingPayload = z.infer<typeof TypingPayload>;
+
+/** A friend is offline. */
+export const UserOffline = z.object({
+  userId: z.string().describe("The friend."),
+  lastSeen: z.iso.datetime({ offset: true }).describe("When it was last seen (ISO 8601)."),
+}).describe("A friend is offline.");
+export type UserOffline = z.infer<typeof UserOffline>;
+
+/** A user's status; `offline` is invisible (friends see the user offline while it is connected). */
+export const UserStatus = z.enum(["online", "away", "busy", "offline"])
+  .describe("A user's status; `offline` is invisible (friends see the user offline while it is connected).");
+export type UserStatus = z.infer<typeof UserStatus>;
+
+/** Every online, visible user, in detail. */
+export const DetailedPresence = z.array(z.object({
+  userId: z.string().describe("The user."),
+  status: UserStatus,
+  devices: z.int().describe("Its connected sockets."),
+  connectedAt: z.iso.datetime({ offset: true }).describe("When its oldest open socket connected."),
+  lastSeen: z.iso.datetime({ offset: true })
+    .nullable()
+    .describe("When its last device last disconnected; null if never."),
+})).describe("Every online, visible user, in detail.");
+export type DetailedPresence = z.infer<typeof DetailedPresence>;
+
+/** The user's online, visible friends. */
+export const FriendsPresence = z.array(z.object({
+  userId: z.string().describe("The friend."),
+  status: UserStatus,
+  devices: z.int().describe("Its connected sockets."),
+  lastSeen: z.iso.datetime({ offset: true })
+    .nullable()
+    .describe("When its last device last disconnected; null if never."),
+})).describe("The user's online, visible friends.");
+export type FriendsPresence = z.infer<typeof FriendsPresence>;
+
+/** A friend is online. */
+export const UserOnline = z.object({
+  userId: z.string().describe("The friend."),
+  status: UserStatus,
+}).describe("A friend is online.");
+export type UserOnline = z.infer<typeof UserOnline>;
+
+/** The user's status now. */
+export const UserStatusAck = z.object({
+  status: UserStatus,
+}).describe("The user's status now.");
+export type UserStatusAck = z.infer<typeof UserStatusAck>;
+
+/** The new status, bare or as `{ status }`. */
+export const UserStatusPayload = z.xor([
+  UserStatus,
+  z.object({
+    status: UserStatus,
+  }).strict(),
+]).describe("The new status, bare or as `{ status }`.");
+export type UserStatusPayload = z.infer<typeof UserStatusPayload>;
+
 /** Every ack: `{ success: true, data }` or `{ success: false, error }`. */
 export type Ack<T> = { success: true; data: T } | { success: false; error: ErrorBody };
+
+/** The ack of an `x-ack: raw` event: the reply itself, or `{ success: false, error }`. */
+export type RawAck<T> = T | { success: false; error: ErrorBody };
 
 // ---- namespace / --------------------------------------------------------------------------------
 
@@ -84,10 +311,73 @@ export interface ClientToServerEvents {
    */
   "auth:refresh": (payload: AuthRefreshPayload, ack: (response: Ack<AuthRefreshed>) => void) => void;
   /**
+   * By a member of the message's room other than its sender. Stored once per (message, user); every device of the
+   * sender gets `message:delivered`. Repeating it is harmless and sends nothing new. An unknown message is `NOT_FOUND`;
+   * its sender, or a socket not in its room, gets `FORBIDDEN`.
+   */
+  "message:delivered": (payload: MessageRef, ack: (response: Ack<Receipt>) => void) => void;
+  /**
+   * Seed 002. Online recipients' devices get `message:direct` at once; offline ones are `queued`: stored and delivered
+   * when they next connect, in order, then removed. A stored message is taken off the queue exactly once and sent to
+   * the devices online at that moment (each gets it at most once; one that drops right after gets it back through
+   * connection state recovery within `RECOVERY_WINDOW_MS`). A repeated recipient id counts once; the sender may be a
+   * recipient (all its devices get it). `message` is at most `MAX_MESSAGE_CHARS` characters; `metadata.source:
+   * "internal_service"` is reserved for the `/internal` namespace (`BAD_REQUEST`).
+   */
+  "message:direct": (payload: DirectSendPayload, ack: (response: Ack<DirectResult>) => void) => void;
+  /** Members only. Newest first; pass the ack's `nextCursor` as `before` for the next page (null on the last one). */
+  "message:history": (payload: MessageHistoryPayload, ack: (response: Ack<MessageHistory>) => void) => void;
+  /**
+   * Like `message:delivered`, and implies it (a message read is delivered too). Every device of the sender gets
+   * `message:read`.
+   */
+  "message:read": (payload: MessageRef, ack: (response: Ack<Receipt>) => void) => void;
+  /**
+   * The sender must be in the room (`FORBIDDEN` otherwise). The ack is the stored message, sent only after it is
+   * committed; everyone else in the room, the sender's other devices included, gets `message:new`. A repeated
+   * `clientMessageId` from the same sender acks the first message again and sends nothing twice; reused with another
+   * room, content or type it is `CONFLICT` (`details.messageId` names the first). `content` is at most
+   * `MAX_MESSAGE_CHARS` characters (`BAD_REQUEST` above).
+   */
+  "message:send": (payload: MessageSendPayload, ack: (response: Ack<ChatMessage>) => void) => void;
+  /**
    * The client checks that the connection is alive and measures the round trip. The ack's `data` carries the server
    * time and echoes the ping's `id`.
    */
   ping: (payload: PingPayload, ack: (response: Ack<Pong>) => void) => void;
+  /** Seed 002's detailed list. `FORBIDDEN` when `PRESENCE_PUBLIC=false`. */
+  "presence:detailed": (payload: Empty, ack: (response: Ack<DetailedPresence>) => void) => void;
+  /**
+   * Seed 002's `get_online_users`: the user's friends who are online and visible, with their status, device count and
+   * last seen time.
+   */
+  "presence:friends": (payload: Empty, ack: (response: Ack<FriendsPresence>) => void) => void;
+  /** Seed 002's `get_all_online_users`. `FORBIDDEN` when `PRESENCE_PUBLIC=false`. */
+  "presence:online": (payload: Empty, ack: (response: Ack<OnlineUsers>) => void) => void;
+  /**
+   * Join a room by id (the bare string or `{ roomId }`). The ack lists the members (user ids). The others in the room
+   * get `room:user-joined`. `user:*` rooms and socket ids can never be joined; a token with a `rooms` claim limits the
+   * rooms to its ids and `prefix:*` patterns (`FORBIDDEN` outside them).
+   */
+  "room:join": (payload: RoomRef, ack: (response: Ack<RoomJoined>) => void) => void;
+  /**
+   * Leave a room by id (the bare string or `{ roomId }`). The others get `room:user-left` once the user's last socket
+   * in the room is gone. Leaving a room this socket is not in is harmless (same ack, nothing sent); the reserved rooms
+   * (`user:*`, socket ids) cannot be left (`FORBIDDEN`).
+   */
+  "room:leave": (payload: RoomRef, ack: (response: Ack<RoomLeft>) => void) => void;
+  /**
+   * Members only. The others get `typing:start`; the server sends `typing:stop` itself after `TYPING_TIMEOUT_MS`
+   * without a new start, and on disconnect.
+   */
+  "typing:start": (payload: TypingPayload, ack: (response: Ack<TypingPayload>) => void) => void;
+  /** Members only. The others get `typing:stop`. */
+  "typing:stop": (payload: TypingPayload, ack: (response: Ack<TypingPayload>) => void) => void;
+  /**
+   * `online`, `away`, `busy` or `offline` (the bare string too, as seed 001). `offline` is invisible: friends see the
+   * user go offline while it stays connected.
+   */
+  "user:status": (payload: UserStatusPayload, ack: (response: Ack<UserStatusAck>) => void) => void;
 }
 
 /** Events the server emits to a client in the default namespace (`/`). */
@@ -104,14 +394,54 @@ export interface ServerToClientEvents {
    * limited, ...). Events with an ack callback get the error in the ack instead.
    */
   error: (payload: ErrorBody) => void;
+  /** Sent to every device of a message's sender when a member confirms delivery (once per member). */
+  "message:delivered": (payload: Receipt) => void;
+  /** Sent to every device of a recipient, at once or, when it was offline, on its next connect. */
+  "message:direct": (payload: DirectMessage) => void;
+  /** Sent to everyone in the room but the sending socket (the sender's other devices get it too). */
+  "message:new": (payload: ChatMessage) => void;
+  /** Sent to every device of a message's sender when a member reads it (once per member). */
+  "message:read": (payload: Receipt) => void;
   /** The server time, echoing the `id` of the `ping` it answers. */
   pong: (payload: Pong) => void;
+  /**
+   * Sent to the other members of a room when a user's first device joins it (further devices join silently), and again
+   * when a socket recovers after a short disconnect.
+   */
+  "room:user-joined": (payload: RoomUserEvent) => void;
+  /**
+   * Sent to the other members of a room when a user leaves it, or when the user's last socket in the room disconnects.
+   */
+  "room:user-left": (payload: RoomUserEvent) => void;
+  /** Sent to the other members of the room. */
+  "typing:start": (payload: TypingEvent) => void;
+  /**
+   * Sent to the other members of the room, also by the server itself when a start timed out or the user disconnected.
+   */
+  "typing:stop": (payload: TypingEvent) => void;
+  /** Sent to the user's friends only. */
+  "user:offline": (payload: UserOffline) => void;
+  /** Sent to the user's friends only: when its first device connects, or on a visible status change. */
+  "user:online": (payload: UserOnline) => void;
 }
 
 /** Client -> server event names. */
 export const ClientEvents = {
   authRefresh: "auth:refresh",
+  messageDelivered: "message:delivered",
+  messageDirect: "message:direct",
+  messageHistory: "message:history",
+  messageRead: "message:read",
+  messageSend: "message:send",
   ping: "ping",
+  presenceDetailed: "presence:detailed",
+  presenceFriends: "presence:friends",
+  presenceOnline: "presence:online",
+  roomJoin: "room:join",
+  roomLeave: "room:leave",
+  typingStart: "typing:start",
+  typingStop: "typing:stop",
+  userStatus: "user:status",
 } as const;
 
 /** Server -> client event names. */
@@ -119,7 +449,17 @@ export const ServerEvents = {
   authExpired: "auth:expired",
   connected: "connected",
   error: "error",
+  messageDelivered: "message:delivered",
+  messageDirect: "message:direct",
+  messageNew: "message:new",
+  messageRead: "message:read",
   pong: "pong",
+  roomUserJoined: "room:user-joined",
+  roomUserLeft: "room:user-left",
+  typingStart: "typing:start",
+  typingStop: "typing:stop",
+  userOffline: "user:offline",
+  userOnline: "user:online",
 } as const;
 
 export type ClientEventName = keyof ClientToServerEvents;
@@ -128,21 +468,60 @@ export type ServerEventName = keyof ServerToClientEvents;
 /** The validator of every client -> server payload, by event name. */
 export const clientEventSchemas = {
   "auth:refresh": AuthRefreshPayload,
+  "message:delivered": MessageRef,
+  "message:direct": DirectSendPayload,
+  "message:history": MessageHistoryPayload,
+  "message:read": MessageRef,
+  "message:send": MessageSendPayload,
   ping: PingPayload,
+  "presence:detailed": Empty,
+  "presence:friends": Empty,
+  "presence:online": Empty,
+  "room:join": RoomRef,
+  "room:leave": RoomRef,
+  "typing:start": TypingPayload,
+  "typing:stop": TypingPayload,
+  "user:status": UserStatusPayload,
 } as const;
 
 /** The schema of the ack's `data`, by client -> server event name (events with an ack only). */
 export const clientEventReplySchemas = {
   "auth:refresh": AuthRefreshed,
+  "message:delivered": Receipt,
+  "message:direct": DirectResult,
+  "message:history": MessageHistory,
+  "message:read": Receipt,
+  "message:send": ChatMessage,
   ping: Pong,
+  "presence:detailed": DetailedPresence,
+  "presence:friends": FriendsPresence,
+  "presence:online": OnlineUsers,
+  "room:join": RoomJoined,
+  "room:leave": RoomLeft,
+  "typing:start": TypingPayload,
+  "typing:stop": TypingPayload,
+  "user:status": UserStatusAck,
 } as const;
+
+/** Client -> server events whose ack is the reply itself, not the `{ success: true, data }` envelope. */
+export const rawAckEvents: readonly string[] = [];
 
 /** The schema of every server -> client payload, by event name. */
 export const serverEventSchemas = {
   "auth:expired": AuthExpired,
   connected: Connected,
   error: ErrorBody,
+  "message:delivered": Receipt,
+  "message:direct": DirectMessage,
+  "message:new": ChatMessage,
+  "message:read": Receipt,
   pong: Pong,
+  "room:user-joined": RoomUserEvent,
+  "room:user-left": RoomUserEvent,
+  "typing:start": TypingEvent,
+  "typing:stop": TypingEvent,
+  "user:offline": UserOffline,
+  "user:online": UserOnline,
 } as const;
 
 export type ClientEventPayload<E extends ClientEventName> = z.output<(typeof clientEventSchemas)[E]>;
@@ -151,3 +530,92 @@ export type ClientEventReply<E extends ClientEventName> = E extends keyof typeof
   ? z.output<(typeof clientEventReplySchemas)[E]>
   : never;
 export type ServerEventPayload<E extends ServerEventName> = z.output<(typeof serverEventSchemas)[E]>;
+
+// ---- namespace /internal ------------------------------------------------------------------------
+
+/** Events a client emits to the server in the `/internal` namespace. */
+export interface InternalClientToServerEvents {
+  /**
+   * Every recipient's devices get `message:direct` in the default namespace, with `metadata.source` set to
+   * `"internal_service"` and `senderId` the service connection's id. An offline recipient's message is stored and
+   * delivered when it next connects, exactly once, and is counted in `sent` (seed 002's shape has no `queued`).
+   * Duplicate recipient ids count once. The ack is seed 002's `{ status, recipients, timestamp }` itself, not wrapped
+   * in `{ success, data }` (`x-ack: raw`); `status` is `error` when no recipient could be reached. An invalid payload
+   * is answered `{ success: false, error }` (`BAD_REQUEST`) and sends nothing. Not rate limited.
+   */
+  send_message: (payload: DirectSendPayload, ack: (response: RawAck<InternalSendResult>) => void) => void;
+}
+
+/** Events the server emits to a client in the `/internal` namespace. */
+export interface InternalServerToClientEvents {
+  /**
+   * Sent at the admin JWT's `exp`, right before the server disconnects the socket; connections made with `API_TOKEN` do
+   * not expire.
+   */
+  "auth:expired": (payload: AuthExpired) => void;
+  /** Emitted once, right after a successful handshake, with the connection's id and socket id. */
+  connected: (payload: Connected) => void;
+  /** Sent to the socket when an incoming event that has no ack callback fails; with a callback, the ack carries it. */
+  error: (payload: ErrorBody) => void;
+}
+
+/** Client -> server event names. */
+export const InternalClientEvents = {
+  sendMessage: "send_message",
+} as const;
+
+/** Server -> client event names. */
+export const InternalServerEvents = {
+  authExpired: "auth:expired",
+  connected: "connected",
+  error: "error",
+} as const;
+
+export type InternalClientEventName = keyof InternalClientToServerEvents;
+export type InternalServerEventName = keyof InternalServerToClientEvents;
+
+/** The validator of every client -> server payload, by event name. */
+export const internalClientEventSchemas = {
+  send_message: DirectSendPayload,
+} as const;
+
+/** The schema of the ack's `data`, by client -> server event name (events with an ack only). */
+export const internalClientEventReplySchemas = {
+  send_message: InternalSendResult,
+} as const;
+
+/** Client -> server events whose ack is the reply itself, not the `{ success: true, data }` envelope. */
+export const internalRawAckEvents: readonly string[] = ["send_message"];
+
+/** The schema of every server -> client payload, by event name. */
+export const internalServerEventSchemas = {
+  "auth:expired": AuthExpired,
+  connected: Connected,
+  error: ErrorBody,
+} as const;
+
+export type InternalClientEventPayload<E extends InternalClientEventName> =
+  z.output<(typeof internalClientEventSchemas)[E]>;
+/** The ack's `data` of a client -> server event; `never` for events without an ack. */
+export type InternalClientEventReply<E extends InternalClientEventName> =
+  E extends keyof typeof internalClientEventReplySchemas
+  ? z.output<(typeof internalClientEventReplySchemas)[E]>
+  : never;
+export type InternalServerEventPayload<E extends InternalServerEventName> =
+  z.output<(typeof internalServerEventSchemas)[E]>;
+
+/** Each namespace's validators and ack styles, by namespace path: what the server binds per namespace. */
+export const namespaces = {
+  "/": {
+    clientEventSchemas,
+    clientEventReplySchemas,
+    serverEventSchemas,
+    rawAckEvents,
+  },
+  "/internal": {
+    clientEventSchemas: internalClientEventSchemas,
+    clientEventReplySchemas: internalClientEventReplySchemas,
+    serverEventSchemas: internalServerEventSchemas,
+    rawAckEvents: internalRawAckEvents,
+  },
+} as const;

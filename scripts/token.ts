@@ -26,7 +26,12 @@ try {
     throw new Error(`--expires must be a duration such as "90s", "30m", "1h" or "7d" (got "${values.expires}")`);
   }
   const config = loadConfig();
-  const tokens = createTokenService({ secret: config.jwtSecret, defaultExpiresInSeconds: config.jwtExpiresInSeconds });
+  const tokens = createTokenService({
+    secret: config.jwtSecret,
+    defaultExpiresInSeconds: config.jwtExpiresInSeconds,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+  });
   const { token } = await tokens.sign(userId, {
     expiresInSeconds,
     claims: values.admin ? { role: "admin" } : {},

@@ -1,29 +1,83 @@
 /**
  * The transport-free services, built once at start-up and handed to every transport. Services that
- * reach clients get the delivery port, which the realtime layer builds first.
+ * reach clients get the delivery port, which the realtime layer builds first; services that care
+ * about sockets coming and going add themselves to `connectionListeners`.
  */
 import type { Config } from "./config";
 import type { DatabaseHandle } from "./db/client";
+import { type Chat, createChat } from "./domain/chat";
 import { type Connections, createConnections } from "./domain/connections";
+import type { ConnectionListener } from "./domain/connections/events";
 import type { Delivery } from "./domain/delivery";
+import { createDirect, type Direct } from "./domain/direct";
+import { createFriends, type Friends } from "./domain/friends";
 import { type InstanceInfo, loadInstance } from "./domain/instance";
+import { createPresence, type Presence } from "./domain/presence";
+import { createReceipts, type Receipts } from "./domain/receipts";
+import { createRooms, type Rooms } from "./domain/rooms";
 import { createTokenService, type TokenService } from "./domain/tokens";
+import { createTyping, type Typing } from "./domain/typing";
 
 export interface Services {
   tokens: TokenService;
   instance: InstanceInfo;
   connections: Connections;
+  /** Told when sockets connect and disconnect (presence, typing, rooms, the offline queue). */
+  connectionListeners: ConnectionListener[];
+  friends: Friends;
+  presence: Presence;
+  typing: Typing;
+  /** Direct messages (seed 002), with the offline queue. */
+  direct: Direct;
+  /** Joining and leaving rooms, and who is in them (seed 000). */
+  rooms: Rooms;
+  /** Room messages and their history (seed 001). */
+  chat: Chat;
+  /** Delivery and read receipts of room messages (seed 001). */
+  receipts: Receipts;
 }
 
 export function createServices(config: Config, database: DatabaseHandle, delivery: Delivery): Services {
+  const tokens = createTokenService({
+    secret: config.jwtSecret,
+    defaultExpiresInSeconds: config.jwtExpiresInSeconds,
+    requireExp: config.jwtRequireExp,
+    clockToleranceSeconds: config.jwtClockToleranceSeconds,
+    jwks: config.jwksUrl === undefined ? undefined : { url: config.jwksUrl },
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+  });
+  const connections = createConnections(delivery);
+  const friends = createFriends(database.db);
+  const presence = createPresence({
+    db: database.db,
+    delivery,
+    friends,
+    presencePublic: config.chat.presencePublic,
+  });
+  const typing = createTyping({ delivery, timeoutMs: config.chat.typingTimeoutMs });
+  const direct = createDirect({ db: database.db, delivery, maxMessageChars: config.chat.maxMessageChars });
+  const rooms = createRooms({ delivery });
+  const chat = createChat({ db: database.db, delivery, maxMessageChars: config.chat.maxMessageChars });
+  const receipts = createReceipts({ db: database.db, delivery });
+  const connectionListeners: ConnectionListener[] = [
+    presence.listener,
+    typing.listener,
+    direct.listener,
+    rooms.listener,
+  ];
+
   return {
-    tokens: createTokenService({
-      secret: config.jwtSecret,
-      defaultExpiresInSeconds: config.jwtExpiresInSeconds,
-      requireExp: config.jwtRequireExp,
-      clockToleranceSeconds: config.jwtClockToleranceSeconds,
-    }),
+    tokens,
     instance: loadInstance(database.db),
-    connections: createConnections(delivery),
+    connections,
+    connectionListeners,
+    friends,
+    presence,
+    typing,
+    direct,
+    rooms,
+    chat,
+    receipts,
   };
 }

@@ -5,7 +5,7 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import type { z } from "zod";
-import { clientEventReplySchemas, clientEventSchemas, serverEventSchemas } from "../generated/events";
+import { namespaces } from "../generated/events";
 
 interface Ref {
   $ref: string;
@@ -15,7 +15,8 @@ interface Message {
   examples?: { name: string; payload: unknown }[];
 }
 interface Doc {
-  channels: Record<string, { address: string; messages: Record<string, Ref> }>;
+  servers: Record<string, { pathname?: string }>;
+  channels: Record<string, { address: string; servers?: Ref[]; messages: Record<string, Ref> }>;
   operations: Record<
     string,
     { action: "send" | "receive"; channel: Ref; messages: Ref[]; reply?: { messages: Ref[] } }
@@ -36,12 +37,22 @@ const messageOf = (ref: Ref) => {
 
 const cases: [string, Message, z.ZodType][] = [];
 for (const [id, op] of Object.entries(doc.operations)) {
-  const event = at<{ address: string }>(op.channel.$ref).address;
-  const table = (op.action === "receive" ? clientEventSchemas : serverEventSchemas) as Record<string, z.ZodType>;
-  for (const ref of op.messages) cases.push([`${id} ${event}`, messageOf(ref), table[event] as z.ZodType]);
-  const replies = clientEventReplySchemas as Record<string, z.ZodType>;
-  for (const ref of op.reply?.messages ?? [])
-    cases.push([`${id} ${event} (ack)`, messageOf(ref), replies[event] as z.ZodType]);
+  const channel = at<Doc["channels"][string]>(op.channel.$ref);
+  const event = channel.address;
+  // The validators of each namespace the channel is in (none listed: all of them).
+  const servers = channel.servers?.map((r) => at<{ pathname?: string }>(r.$ref)) ?? Object.values(doc.servers);
+  for (const path of new Set(servers.map((s) => s.pathname ?? "/"))) {
+    type Maps = Record<
+      "clientEventSchemas" | "clientEventReplySchemas" | "serverEventSchemas",
+      Record<string, z.ZodType>
+    >;
+    const maps = (namespaces as unknown as Record<string, Maps>)[path] as Maps;
+    const table = op.action === "receive" ? maps.clientEventSchemas : maps.serverEventSchemas;
+    const where = path === "/" ? "" : ` (${path})`;
+    for (const ref of op.messages) cases.push([`${id} ${event}${where}`, messageOf(ref), table[event] as z.ZodType]);
+    for (const ref of op.reply?.messages ?? [])
+      cases.push([`${id} ${event} (ack)${where}`, messageOf(ref), maps.clientEventReplySchemas[event] as z.ZodType]);
+  }
 }
 
 test("every operation's messages are covered", () => {

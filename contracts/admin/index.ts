@@ -2,6 +2,7 @@
  * The admin API: every operation, in one table. REST routes, the OpenAPI document, the tRPC
  * router and the typed admin client are generated from it; add an entry here to add an operation.
  */
+import { addFriend, listFriends, removeFriend } from "./friends";
 import { createToken, decodeToken, verifyToken } from "./jwt";
 import { socketStats } from "./sockets";
 
@@ -17,7 +18,15 @@ export const adminApi = {
     "(procedure = operationId). Errors: `{ success: false, error: { code, message, details? } }`.",
 } as const;
 
-export const operations = [createToken, verifyToken, decodeToken, socketStats] as const;
+export const operations = [
+  createToken,
+  verifyToken,
+  decodeToken,
+  socketStats,
+  addFriend,
+  removeFriend,
+  listFriends,
+] as const;
 
 export type Operations = typeof operations;
 export type OperationName = Operations[number]["name"];

@@ -15,6 +15,10 @@ export interface Config {
   /** Tokens without `exp` are refused. */
   jwtRequireExp: boolean;
   jwtClockToleranceSeconds: number;
+  /** RS256/ES256 tokens are checked against this JWKS; unset: HS256 with jwtSecret only. */
+  jwksUrl: string | undefined;
+  jwtIssuer: string | undefined;
+  jwtAudience: string | undefined;
   databasePath: string;
   allowedOrigins: "*" | string[];
   prometheusPrefix: string;
@@ -37,8 +41,14 @@ export interface Config {
     maxConnectionsPerIp: number;
     handshakesPerIp: number;
     maxSocketsPerUser: number;
+    /** Token bucket per socket: refill per second, and size. */
+    rateLimit: number;
+    rateBurst: number;
+    abuseLimit: number;
+    recoveryWindowMs: number;
     adapter: Env["SOCKET_ADAPTER"];
   };
+  chat: { maxMessageChars: number; typingTimeoutMs: number; presencePublic: boolean };
   shutdownTimeoutMs: number;
   /** Which secrets were generated for development (so start-up can say how to use them). */
   generatedSecrets: { path: string; names: ("API_TOKEN" | "JWT_SECRET")[] } | null;
@@ -72,6 +82,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     jwtExpiresInSeconds: parseDuration(env.JWT_EXPIRES_IN) as number,
     jwtRequireExp: env.JWT_REQUIRE_EXP ?? env.NODE_ENV === "production",
     jwtClockToleranceSeconds: env.JWT_CLOCK_TOLERANCE_SECONDS,
+    jwksUrl: env.JWKS_URL,
+    jwtIssuer: env.JWT_ISSUER,
+    jwtAudience: env.JWT_AUDIENCE,
     databasePath,
     allowedOrigins:
       env.ALLOWED_ORIGINS.trim() === "*"
@@ -108,7 +121,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxConnectionsPerIp: env.MAX_CONNECTIONS_PER_IP,
       handshakesPerIp: env.SOCKET_HANDSHAKES_PER_IP,
       maxSocketsPerUser: env.MAX_SOCKETS_PER_USER,
+      rateLimit: env.SOCKET_RATE_LIMIT,
+      rateBurst: env.SOCKET_RATE_BURST ?? env.SOCKET_RATE_LIMIT,
+      abuseLimit: env.SOCKET_ABUSE_LIMIT,
+      recoveryWindowMs: env.RECOVERY_WINDOW_MS,
       adapter: env.SOCKET_ADAPTER,
+    },
+    chat: {
+      maxMessageChars: env.MAX_MESSAGE_CHARS,
+      typingTimeoutMs: env.TYPING_TIMEOUT_MS,
+      presencePublic: env.PRESENCE_PUBLIC,
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     generatedSecrets: secrets.generated,

@@ -53,6 +53,12 @@ export const envVars = {
     schema: bool.optional(),
     doc: "Refuse tokens without an exp claim. Default: true when NODE_ENV=production, else false",
   }),
+  JWKS_URL: v({
+    schema: z.url({ error: "must be an http(s) URL" }).optional(),
+    doc: "JWKS of an identity provider: RS256/ES256 end-user tokens are checked against it (cached, refreshed on an unknown kid)",
+  }),
+  JWT_ISSUER: v({ schema: z.string().min(1).optional(), doc: "When set, end-user tokens must carry this iss" }),
+  JWT_AUDIENCE: v({ schema: z.string().min(1).optional(), doc: "When set, end-user tokens must carry this aud" }),
   JWT_CLOCK_TOLERANCE_SECONDS: v({
     schema: int(0, 300),
     default: "30",
@@ -172,6 +178,40 @@ export const envVars = {
     schema: int(1),
     default: "20",
     doc: "Connected sockets per user on one node; a connection over it is refused (connect_error RATE_LIMITED), the others stay",
+  }),
+  SOCKET_RATE_LIMIT: v({
+    schema: int(1),
+    default: "10",
+    doc: "Events per second one socket may send (token bucket); over it an event gets RATE_LIMITED (/internal is exempt)",
+  }),
+  SOCKET_RATE_BURST: v({
+    schema: int(1).optional(),
+    doc: "Token bucket size: events a socket may send at once. Default: SOCKET_RATE_LIMIT",
+  }),
+  SOCKET_ABUSE_LIMIT: v({
+    schema: int(1),
+    default: "100",
+    doc: "A socket refused more than this many times in a minute is disconnected",
+  }),
+  RECOVERY_WINDOW_MS: v({
+    schema: int(0),
+    default: "120000",
+    doc: "Connection state recovery: after a disconnect this short, a client gets its rooms and missed events back (0: off)",
+  }),
+  MAX_MESSAGE_CHARS: v({
+    schema: int(1, 100000),
+    default: "10000",
+    doc: "Longest chat or direct message, in characters",
+  }),
+  TYPING_TIMEOUT_MS: v({
+    schema: int(100),
+    default: "5000",
+    doc: "The server sends typing:stop itself after this long without a new typing:start",
+  }),
+  PRESENCE_PUBLIC: v({
+    schema: bool,
+    default: "true",
+    doc: "presence:online and presence:detailed answer every user (false: FORBIDDEN; friends-only presence stays)",
   }),
   SOCKET_ADAPTER: v({
     schema: z.enum(["memory"], { error: "must be memory" }),

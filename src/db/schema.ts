@@ -2,7 +2,7 @@
  * The database shape (drizzle). `bun run db:generate` writes SQL migrations from it into
  * src/db/migrations/; they are committed and applied at start-up.
  */
-import { sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Facts about this installation that outlive a restart (its id, when it was first started). */
 export const instanceMeta = sqliteTable("instance_meta", {
@@ -10,3 +10,68 @@ export const instanceMeta = sqliteTable("instance_meta", {
   value: text("value").notNull(),
   updatedAt: text("updated_at").notNull(),
 });
+
+/** Chat messages (seed 001). Ids are UUIDv7, so id order is time order (history pages by id). */
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: text("id").primaryKey(),
+    roomId: text("room_id").notNull(),
+    senderId: text("sender_id").notNull(),
+    content: text("content").notNull(),
+    type: text("type", { enum: ["text", "system", "notification"] }).notNull(),
+    clientMessageId: text("client_message_id"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    index("messages_room_id_idx").on(t.roomId, t.id),
+    // A repeated clientMessageId from one sender is the same message.
+    uniqueIndex("messages_sender_client_id_idx").on(t.senderId, t.clientMessageId),
+  ],
+);
+
+/** Delivery and read receipts, one row per (message, member); read implies delivered. */
+export const receipts = sqliteTable(
+  "receipts",
+  {
+    messageId: text("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull(),
+    deliveredAt: text("delivered_at").notNull(),
+    readAt: text("read_at"),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.userId] })],
+);
+
+/** Friendships (seed 002), stored in both directions: (a, b) and (b, a). */
+export const friendships = sqliteTable(
+  "friendships",
+  {
+    userId: text("user_id").notNull(),
+    friendId: text("friend_id").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.friendId] })],
+);
+
+/** What outlives a connection: the status a user chose and when its last device left. */
+export const userPresence = sqliteTable("user_presence", {
+  userId: text("user_id").primaryKey(),
+  status: text("status", { enum: ["online", "away", "busy", "offline"] }).notNull(),
+  lastSeen: text("last_seen"),
+});
+
+/** Direct messages for offline recipients (seed 002), delivered in id order on their next connect, then removed. */
+export const directQueue = sqliteTable(
+  "direct_queue",
+  {
+    id: text("id").notNull(),
+    recipientId: text("recipient_id").notNull(),
+    senderId: text("sender_id").notNull(),
+    message: text("message").notNull(),
+    metadata: text("metadata", { mode: "json" }),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.recipientId, t.id] })],
+);

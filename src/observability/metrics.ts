@@ -1,7 +1,7 @@
 /** Prometheus metrics: one registry per server, every name prefixed with PROMETHEUS_PREFIX. */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
-export type EventOutcome = "ok" | "invalid" | "error" | "unknown" | "not_implemented" | "unavailable";
+export type EventOutcome = "ok" | "invalid" | "error" | "unknown" | "not_implemented" | "unavailable" | "rate_limited";
 
 export function createMetrics(prefix: string) {
   const registry = new Registry();

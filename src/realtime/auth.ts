@@ -1,9 +1,19 @@
 /**
  * Handshake authentication: a JWT from `auth.token`, `query.token`, `Authorization: Bearer …`
  * or a `token` header (seeds 000, 001, 004). A refusal reaches the client as `connect_error`
- * with `data: { code: "UNAUTHORIZED", message }`.
+ * with `data: { code, message }`: UNAUTHORIZED (no valid credential), FORBIDDEN (a valid one that
+ * may not open this namespace), BAD_REQUEST (a trusted connection's userId or channel is invalid) or
+ * RATE_LIMITED (too many sockets for the user).
+ *
+ * The same credential positions may carry `API_TOKEN` instead:
+ * - on the main namespace it opens a trusted service connection (seed 003): the query may name
+ *   `userId` and `channel` (each generated when missing), and the socket is in that channel at once
+ *   (`socket.data.channel`, which the admin API's socket stats show);
+ * - on `/internal` (backend services, seed 002's internal gateway) it is required, or an end-user JWT
+ *   with `role: "admin"`; any other end-user token is refused with FORBIDDEN.
  */
-
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { JWTPayload } from "jose";
 import type { TokenService } from "../domain/tokens";
 import type { Logger } from "../observability/logger";
 import type { AppSocket } from "./types";
@@ -27,29 +37,100 @@ export interface AuthDeps {
   maxSocketsPerUser: number;
   clientIp: (socket: AppSocket) => string;
   log: Logger;
+  /** API_TOKEN: trusted service connections (main namespace) and services on /internal. Unset: neither. */
+  apiToken?: string;
 }
 
-const refuse = (code: "UNAUTHORIZED" | "RATE_LIMITED", message: string) =>
-  Object.assign(new Error(message), { data: { code, message } });
+/** The namespace of backend services (seed 002's internal gateway). */
+export const INTERNAL_NAMESPACE = "/internal";
+
+type RefusalCode = "UNAUTHORIZED" | "FORBIDDEN" | "BAD_REQUEST" | "RATE_LIMITED";
+const refuse = (code: RefusalCode, message: string) => Object.assign(new Error(message), { data: { code, message } });
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/** A trusted connection's ids: room-id characters, so a channel is a valid room and both are safe in logs. */
+const ID = /^[A-Za-z0-9:_.@-]{1,128}$/;
+
+/** A query parameter given once: undefined when absent, null when repeated or not a string. */
+function queryParam(handshake: Handshake, name: string): string | undefined | null {
+  const value = handshake.query?.[name];
+  if (value === undefined || value === "") return undefined;
+  return typeof value === "string" ? value : null;
+}
+
+interface Identity {
+  userId: string;
+  claims: JWTPayload;
+  channel?: string;
+}
+
+/**
+ * Who a handshake speaks for, or why it is refused. `API_TOKEN` is compared as SHA-256 digests in
+ * constant time, so neither its content nor its length leaks through timing.
+ */
+async function identify(socket: AppSocket, deps: AuthDeps, expected: Buffer | undefined) {
+  const token = tokenFrom(socket.handshake);
+  const internal = socket.nsp.name === INTERNAL_NAMESPACE;
+  if (token && expected && timingSafeEqual(digest(token), expected)) {
+    const userId = queryParam(socket.handshake, "userId");
+    const channel = internal ? undefined : queryParam(socket.handshake, "channel");
+    for (const [name, value] of [
+      ["userId", userId],
+      ["channel", channel],
+    ] as const) {
+      if (value === null || (value !== undefined && !ID.test(value))) {
+        return { refused: refuse("BAD_REQUEST", `${name}: 1-128 characters of A-Z a-z 0-9 : _ . @ -`), reason: name };
+      }
+    }
+    // A user's room or another socket's own room would receive what is meant for them.
+    if (channel !== undefined && channel !== null && (channel.startsWith("user:") || socket.nsp.sockets.has(channel))) {
+      return {
+        refused: refuse("BAD_REQUEST", "channel: user rooms and socket ids cannot be joined"),
+        reason: "channel",
+      };
+    }
+    // A recovered socket (RECOVERY_WINDOW_MS) keeps the ids generated for it the first time.
+    const previous = socket.recovered ? (socket.data as Partial<typeof socket.data>) : undefined;
+    const identity: Identity = {
+      userId: userId ?? previous?.user?.id ?? `service-${crypto.randomUUID()}`,
+      claims: {},
+    };
+    if (!internal) identity.channel = channel ?? previous?.channel ?? `channel-${crypto.randomUUID()}`;
+    return { identity, service: true };
+  }
+  const result = await deps.tokens.verify(token);
+  if (!result.valid) return { refused: refuse("UNAUTHORIZED", result.message), reason: result.reason };
+  if (internal && result.payload.role !== "admin") {
+    return {
+      refused: refuse("FORBIDDEN", `${INTERNAL_NAMESPACE} needs API_TOKEN or an admin token (role: "admin")`),
+      reason: "NOT_ADMIN",
+    };
+  }
+  return { identity: { userId: result.userId, claims: result.payload } satisfies Identity, service: false };
+}
 
 /**
  * The namespace middleware: a valid token, and fewer than MAX_SOCKETS_PER_USER sockets for its user
  * on this node (the new connection is refused; the open ones stay). Counted synchronously from the
  * moment a socket is accepted until it disconnects, so a burst of connects cannot overshoot.
  */
-export function authenticate({ tokens, maxSocketsPerUser, clientIp, log }: AuthDeps) {
+export function authenticate(deps: AuthDeps) {
+  const { maxSocketsPerUser, clientIp, log } = deps;
+  const expected = deps.apiToken ? digest(deps.apiToken) : undefined;
   const socketsOf = new Map<string, number>();
   return async (socket: AppSocket, next: (err?: Error) => void) => {
     const ip = clientIp(socket);
-    const result = await tokens.verify(tokenFrom(socket.handshake));
-    if (!result.valid) {
+    const result = await identify(socket, deps, expected);
+    if ("refused" in result) {
       log.info(
         { event: "connection_refused", ip, reason: result.reason, namespace: socket.nsp.name },
         "handshake refused",
       );
-      return next(refuse("UNAUTHORIZED", result.message));
+      return next(result.refused);
     }
-    const userId = result.userId;
+    const { identity } = result;
+    const userId = identity.userId;
     const open = socketsOf.get(userId) ?? 0;
     if (open >= maxSocketsPerUser) {
       log.info({ event: "connection_refused", ip, userId, reason: "MAX_SOCKETS_PER_USER" }, "handshake refused");
@@ -67,9 +148,16 @@ export function authenticate({ tokens, maxSocketsPerUser, clientIp, log }: AuthD
     socket.once("disconnect", release);
     (socket.conn as unknown as { once(e: "close", f: () => void): void }).once("close", release); // never connected
 
-    socket.data.user = { id: userId, claims: result.payload };
+    socket.data.user = { id: userId, claims: identity.claims };
     socket.data.ip = ip;
     socket.data.connectedAt = new Date().toISOString();
+    if (identity.channel !== undefined) {
+      socket.data.channel = identity.channel;
+      socket.join(identity.channel);
+    }
+    if (result.service) {
+      log.info({ event: "service_connection", ip, userId, channel: identity.channel }, "trusted service connection");
+    }
     next();
   };
 }

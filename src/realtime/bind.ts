@@ -14,6 +14,7 @@ import {
   type ServerEventPayload,
 } from "../../generated/events";
 import { AppError, clip, fieldIssues, invalidInput } from "../domain/errors";
+import { createTokenBucket } from "../domain/limits/token-bucket";
 import type { Drain } from "../lifecycle";
 import type { Logger } from "../observability/logger";
 import type { EventOutcome, Metrics } from "../observability/metrics";
@@ -43,6 +44,14 @@ export type Handler<E extends ClientEventName> = (
 
 export type HandlerTable = { [E in ClientEventName]?: Handler<E> };
 
+/** One namespace's side of the generated contract: `namespaces[path]` of generated/events.ts. */
+export interface NamespaceContract {
+  clientEventSchemas: Readonly<Record<string, z.ZodType>>;
+  clientEventReplySchemas: Readonly<Partial<Record<string, z.ZodType>>>;
+  /** Events whose ack is the reply itself, not `{ success: true, data }` (`x-ack: raw`). */
+  rawAckEvents: readonly string[];
+}
+
 /** Declares a table of handlers; a key that is not a declared client event fails to typecheck. */
 export function handlers<const T extends HandlerTable>(table: T & Record<Exclude<keyof T, ClientEventName>, never>): T {
   return table;
@@ -59,10 +68,13 @@ export interface BindDeps {
   declared: readonly string[];
   /** True once shutdown began: new events are refused, events in flight finish. */
   stopping(): boolean;
+  /** Per-socket token bucket (SOCKET_RATE_LIMIT / _BURST / _ABUSE_LIMIT); none: unlimited (/internal). */
+  rateLimit?: { ratePerSecond: number; burst: number; abuseLimit: number };
+  /** The namespace's validators and ack styles; default: the main namespace's. */
+  contract?: NamespaceContract;
 }
 
-const reply = clientEventReplySchemas as Partial<Record<string, z.ZodType>>;
-const schemas = clientEventSchemas as Record<string, z.ZodType>;
+const mainContract: NamespaceContract = { clientEventSchemas, clientEventReplySchemas, rawAckEvents: [] };
 
 export function bindHandlers(
   socket: AppSocket,
@@ -71,6 +83,10 @@ export function bindHandlers(
   deps: BindDeps,
 ) {
   const log = deps.log.child({ socketId: socket.id, userId: socket.data.user.id });
+  const contract = deps.contract ?? mainContract;
+  const schemas = contract.clientEventSchemas;
+  const reply = contract.clientEventReplySchemas;
+  const rawAck = new Set(contract.rawAckEvents);
   const ctx: HandlerContext = {
     socket,
     get user() {
@@ -89,6 +105,24 @@ export function bindHandlers(
     else ctx.emit("error", error.toBody());
   };
 
+  const bucket = deps.rateLimit ? createTokenBucket(deps.rateLimit) : undefined;
+  /** false when the event must not run: over the rate (answered RATE_LIMITED; persistent abuse disconnects). */
+  const admit = (event: string, ack: AckFn | undefined): boolean => {
+    if (!bucket || bucket.take()) return true;
+    const limit = deps.rateLimit as NonNullable<BindDeps["rateLimit"]>;
+    fail(
+      event,
+      new AppError("RATE_LIMITED", `Too many events: at most ${limit.ratePerSecond} per second`),
+      "rate_limited",
+      ack,
+    );
+    if (bucket.refusedLastMinute > limit.abuseLimit) {
+      log.warn({ event: "socket_abuse", refused: bucket.refusedLastMinute }, "too many refused events: disconnected");
+      socket.disconnect(true);
+    }
+    return false;
+  };
+
   const bound = new Map<string, Handler<ClientEventName>>();
   for (const table of Object.values(tables)) {
     for (const [event, handler] of Object.entries(table)) bound.set(event, handler as Handler<ClientEventName>);
@@ -96,6 +130,7 @@ export function bindHandlers(
 
   const run = async (event: string, handler: Handler<ClientEventName>, args: unknown[]) => {
     const ack = typeof args.at(-1) === "function" ? (args.pop() as AckFn) : undefined;
+    if (!admit(event, ack)) return;
     if (deps.stopping()) {
       return fail(event, new AppError("SERVICE_UNAVAILABLE", "Server is shutting down: retry"), "unavailable", ack);
     }
@@ -114,7 +149,7 @@ export function bindHandlers(
         data = checked.data;
       }
       count(event, "ok");
-      ack?.({ success: true, data });
+      ack?.(rawAck.has(event) ? data : { success: true, data });
     } catch (error) {
       if (!(error instanceof AppError)) log.error({ err: error, event }, "handler failed");
       fail(event, AppError.from(error), "error", ack);
@@ -131,6 +166,7 @@ export function bindHandlers(
   socket.onAny((event: string, ...args: unknown[]) => {
     if (bound.has(event) && deps.declared.includes(event)) return;
     const ack = typeof args.at(-1) === "function" ? (args.at(-1) as AckFn) : undefined;
+    if (!admit("(unknown)", ack)) return;
     const name = clip(String(event));
     if (deps.declared.includes(event)) {
       log.error({ event }, "declared event has no handler");

@@ -7,8 +7,9 @@
  */
 import { Server as Engine } from "@socket.io/bun-engine";
 import { Server } from "socket.io";
-import { clientEventSchemas } from "../../generated/events";
+import { namespaces } from "../../generated/events";
 import type { Config } from "../config";
+import type { ConnectionListener } from "../domain/connections/events";
 import { userRoom } from "../domain/delivery";
 import type { AppError } from "../domain/errors";
 import { readCapped } from "../domain/limits/body";
@@ -18,18 +19,22 @@ import type { Metrics } from "../observability/metrics";
 import type { Services } from "../services";
 import { applyAdapter } from "./adapter";
 import { createAdmission } from "./admission";
-import { authenticate } from "./auth";
-import { bindHandlers, type HandlerTable } from "./bind";
+import { authenticate, INTERNAL_NAMESPACE } from "./auth";
+import { bindHandlers, type HandlerTable, type NamespaceContract } from "./bind";
 import { createDelivery } from "./delivery";
 import type { NamespaceHandlers } from "./handlers";
 import { startSession } from "./session";
-import type { AppServer } from "./types";
+import type { AppServer, AppSocket } from "./types";
 
 /** Where Socket.IO is served (engine, HTTP route and HTTP hooks agree through this). */
 export const SOCKET_PATH = "/socket.io/";
 
-/** Client → server events per namespace, as asyncapi.yaml declares them (one namespace today). */
-const declaredEvents: Record<string, readonly string[]> = { "/": Object.keys(clientEventSchemas) };
+/** The rooms a socket is in, its own id room and its user room aside. */
+const ownRooms = (socket: AppSocket) =>
+  [...socket.rooms].filter((r) => r !== socket.id && r !== userRoom(socket.data.user.id)).sort();
+
+/** Each namespace's generated validators and ack styles, as asyncapi.yaml declares them. */
+const contracts: Record<string, NamespaceContract> = namespaces;
 
 export interface RealtimeDeps {
   config: Config;
@@ -49,7 +54,16 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
     cors: { origin: origins === "*" ? "*" : origins, credentials: origins !== "*" },
   });
   // connectTimeout: an engine connection that joins no namespace in time is closed by socket.io too.
-  const io: AppServer = new Server({ connectTimeout: config.socket.authTimeoutMs });
+  const io: AppServer = new Server({
+    connectTimeout: config.socket.authTimeoutMs,
+    // A short disconnect keeps the socket's id, rooms and the room broadcasts it missed. Middlewares
+    // still run: a reconnect needs a valid token.
+    ...(config.socket.recoveryWindowMs > 0
+      ? {
+          connectionStateRecovery: { maxDisconnectionDuration: config.socket.recoveryWindowMs, skipMiddlewares: false },
+        }
+      : {}),
+  });
   const admission = createAdmission({ config, log, isBanned });
 
   // bun-engine has no handshake.address: `handle` records the IP per request, and the engine's
@@ -106,6 +120,7 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
             maxSocketsPerUser: config.socket.maxSocketsPerUser,
             clientIp: (socket) => admission.ipOf(socket.conn),
             log,
+            apiToken: config.apiToken,
           }),
         );
         nsp.on("connection", (socket) => {
@@ -125,10 +140,35 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
             metrics,
             log,
             drain,
-            declared: declaredEvents[path] ?? [],
+            declared: Object.keys(contracts[path]?.clientEventSchemas ?? {}),
+            contract: contracts[path],
             stopping: () => stopping,
+            // Backend services on /internal are not rate limited.
+            rateLimit:
+              path === INTERNAL_NAMESPACE
+                ? undefined
+                : {
+                    ratePerSecond: config.socket.rateLimit,
+                    burst: config.socket.rateBurst,
+                    abuseLimit: config.socket.abuseLimit,
+                  },
           });
-          socket.emit("connected", { userId: user.id, socketId: socket.id, connectedAt });
+          const ref = { socketId: socket.id, userId: user.id, connectedAt };
+          socket.emit("connected", { ...ref, rooms: ownRooms(socket) });
+          const listeners = path === "/" ? services.connectionListeners : [];
+          const notify = (call: (l: ConnectionListener) => void | Promise<void>) =>
+            drain.track(
+              // Listeners follow end users: the main namespace's sockets (an /internal one is a service).
+              Promise.allSettled(listeners.map(async (l) => call(l))).then((results) => {
+                for (const r of results)
+                  if (r.status === "rejected") connLog.error({ err: r.reason }, "connection listener failed");
+              }),
+            );
+          void notify((l) => l.connected?.({ ...ref, recovered: socket.recovered }));
+          let rooms: string[] = [];
+          socket.on("disconnecting", () => {
+            rooms = ownRooms(socket);
+          });
           socket.on("disconnect", (reason) => {
             session.end();
             metrics.socketConnections.dec({ namespace: path });
@@ -136,6 +176,7 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
               { event: "connection_close", reason, durationMs: Date.now() - Date.parse(connectedAt) },
               "socket disconnected",
             );
+            void notify((l) => l.disconnected?.({ ...ref, rooms, reason }));
           });
         });
       }

@@ -200,7 +200,17 @@ const scenarios = {
   otherNamespace: limit(async () => {
     const dir = await copyRepo();
     // ping's table bound in a namespace asyncapi.yaml does not declare (ping is declared in "/").
-    await wrapHandlers(dir, `export const namespaceHandlers = { "/": withoutPing, "/internal": { ping: pingTable } };`);
+    await wrapHandlers(
+      dir,
+      `export const namespaceHandlers = { "/": withoutPing, "/elsewhere": { ping: pingTable } };`,
+    );
+    return check(dir);
+  }),
+
+  internalUnbound: limit(async () => {
+    const dir = await copyRepo();
+    // The main namespace complete, the /internal namespace's tables not bound.
+    await wrapHandlers(dir, `void withoutPing, pingTable;\nexport const namespaceHandlers = { "/": main };`);
     return check(dir);
   }),
 
@@ -351,8 +361,20 @@ describe("contracts:check", () => {
     async () => {
       const { code, out } = await scenarios.otherNamespace;
       expect(line(out, "c")).toStartWith("FAIL (c)");
-      expect(out).toContain("handlers for namespace /internal, which asyncapi.yaml does not declare");
+      expect(out).toContain("handlers for namespace /elsewhere, which asyncapi.yaml does not declare");
       expect(out).toContain('/ "ping": no handler');
+      expect(code).toBe(1);
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "(c) checks every namespace: an /internal operation without a bound handler fails",
+    async () => {
+      const { code, out } = await scenarios.internalUnbound;
+      expect(line(out, "c")).toStartWith("FAIL (c)");
+      expect(out).toContain('/internal "send_message": no handler');
+      expect(out).not.toContain('/ "ping": no handler');
       expect(code).toBe(1);
     },
     TIMEOUT,
@@ -455,7 +477,7 @@ describe("contracts:check", () => {
     async () => {
       const { code, out, migrationsUntouched } = await scenarios.schemaWithoutMigration;
       expect(line(out, "e")).toStartWith("FAIL (e) src/db/schema.ts changed without a migration");
-      expect(out).toMatch(/drizzle-kit generate would write src\/db\/migrations\/0001_\w+\.sql/);
+      expect(out).toMatch(/drizzle-kit generate would write src\/db\/migrations\/\d{4}_\w+\.sql/);
       expect(out).toContain("drizzle-kit generate would write src/db/migrations/meta/_journal.json");
       expect(migrationsUntouched).toBe(true);
       expect(line(out, "b")).toStartWith("PASS (b)");

@@ -22,6 +22,8 @@ const start = async (env: Record<string, string>) => {
   server = await startTestServer(env);
   return server;
 };
+/** These tests send floods of events on purpose: the per-socket rate limit is not what they test. */
+const UNLIMITED_EVENTS = { SOCKET_RATE_LIMIT: "1000000", SOCKET_ABUSE_LIMIT: "1000000" };
 const errorOf = (text: string) => (JSON.parse(text) as { error: { code: string; message: string } }).error;
 
 describe("origins and transports", () => {
@@ -174,7 +176,7 @@ describe("unauthenticated connections", () => {
 
 describe("slow readers", () => {
   test("a polling client that stops polling is disconnected once its unsent output passes the limit", async () => {
-    const s = await start({ SOCKET_MAX_BUFFERED_BYTES: "4096" });
+    const s = await start({ SOCKET_MAX_BUFFERED_BYTES: "4096", ...UNLIMITED_EVENTS });
     const { sid } = await pollingHandshake(s.url);
     await pollingSend(s.url, sid as string, [`40{"token":"${await s.token("slow")}"}`]);
     expect(await (await poll(s.url, sid as string)).text()).toContain('"userId":"slow"');
@@ -187,7 +189,7 @@ describe("slow readers", () => {
   });
 
   test("a fast client with the same limit is not affected", async () => {
-    const s = await start({ SOCKET_MAX_BUFFERED_BYTES: "4096" });
+    const s = await start({ SOCKET_MAX_BUFFERED_BYTES: "4096", ...UNLIMITED_EVENTS });
     const socket = s.socket({ token: await s.token("fast") });
     await once(socket, "connected");
     for (let i = 0; i < 40; i++) {
@@ -231,7 +233,7 @@ async function stalledWebSocket(url: string, token: string) {
 }
 
 test("a WebSocket client that stops reading is disconnected at SOCKET_MAX_BUFFERED_BYTES, not kept with dropped acks", async () => {
-  const s = await start({ SOCKET_MAX_BUFFERED_BYTES: "65536" });
+  const s = await start({ SOCKET_MAX_BUFFERED_BYTES: "65536", ...UNLIMITED_EVENTS });
   const { tcp, send } = await stalledWebSocket(s.url, await s.token("stalled"));
   const stats = async () =>
     ((await (await s.api("/api/socket/sockets/stats")).json()) as { totalConnections: number }).totalConnections;

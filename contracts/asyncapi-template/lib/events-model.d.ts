@@ -15,6 +15,8 @@ export interface EventModel {
   payload: string[];
   /** TS names of the ack data schemas; null when the event has no ack. */
   reply: string[] | null;
+  /** How the ack carries the reply (`x-ack`): `{ success: true, data }`, or the reply itself. */
+  ack: "envelope" | "raw";
 }
 export interface NamespaceModel {
   /** The namespace path ("/" or "/internal"). */

@@ -54,11 +54,20 @@ const RESERVED_NAMES = new Set([
   "Set",
   "String",
   "Symbol",
+  "RawAck",
+  "namespaces",
 ]);
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const PARSER_SCHEMA_ID = "x-parser-schema-id";
 const TS_NAME = "x-ts-name";
+/**
+ * On a receive operation with a reply: how the ack carries it. `envelope` (the default): `{ success: true, data }`;
+ * `raw`: the reply payload itself (a protocol kept from elsewhere, e.g. seed 002's internal gateway). Failures are
+ * `{ success: false, error }` either way.
+ */
+const ACK_STYLE = "x-ack";
+const ACK_STYLES = ["envelope", "raw"];
 /** The TS name of the error schema, used by the generated Ack<T>. */
 export const ERROR_BODY = "ErrorBody";
 
@@ -216,6 +225,11 @@ export function buildEventsModel(doc) {
       if (replyMessages.length === 0) throw new ContractError(`${where}: the reply lists no messages`);
       reply = [...new Set(replyMessages.map((m) => payloadName(m, `${where}.reply`)))];
     }
+    const ack = op.json()[ACK_STYLE] ?? "envelope";
+    if (!ACK_STYLES.includes(ack)) {
+      throw new ContractError(`${where}: ${ACK_STYLE} must be one of ${ACK_STYLES.join(", ")}`);
+    }
+    if (ack !== "envelope" && !reply) throw new ContractError(`${where}: ${ACK_STYLE}: ${ack} needs a reply`);
     const message = messages[0];
     const event = {
       name: address,
@@ -231,6 +245,7 @@ export function buildEventsModel(doc) {
       ),
       payload,
       reply,
+      ack,
     };
     for (const path of nsPaths) {
       const ns = namespaces.get(path);

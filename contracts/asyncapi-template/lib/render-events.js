@@ -45,12 +45,13 @@ function alias(head, body) {
 
 const lowerFirst = (s) => (s === "" ? s : s[0].toLowerCase() + s.slice(1));
 const union = (names) => names.join(" | ");
+/** The name of a namespace's const map: "clientEventSchemas" for "/", "internalClientEventSchemas" for "/internal". */
+const constName = (prefix, base) => (prefix === "" ? lowerFirst(base) : `${lowerFirst(prefix)}${base}`);
 
 function renderNamespace(ns) {
   const P = ns.prefix; // "" for the default namespace
-  const p = lowerFirst(P);
   const name = (base) => (P === "" ? base : `${P}${base}`); // type-ish names
-  const cname = (base) => (p === "" ? lowerFirst(base) : `${p}${base}`); // const maps: clientEventSchemas
+  const cname = (base) => constName(P, base); // const maps: clientEventSchemas
   const out = [];
   const where = ns.path === "/" ? "the default namespace (`/`)" : `the \`${ns.path}\` namespace`;
 
@@ -60,7 +61,8 @@ function renderNamespace(ns) {
     ...iface(
       name("ClientToServerEvents"),
       ns.client.flatMap((e) => {
-        const ack = e.reply ? `, ack: (response: Ack<${union(e.reply)}>) => void` : "";
+        const wrapper = e.ack === "raw" ? "RawAck" : "Ack";
+        const ack = e.reply ? `, ack: (response: ${wrapper}<${union(e.reply)}>) => void` : "";
         return [...doc(e.description, "  "), `  ${propertyKey(e.name)}: (payload: ${union(e.payload)}${ack}) => void;`];
       }),
     ),
@@ -110,6 +112,9 @@ function renderNamespace(ns) {
     ns.client.filter((e) => e.reply).map((e) => [e.name, schemaOf(e.reply)]),
     "The schema of the ack's `data`, by client -> server event name (events with an ack only).",
   );
+  const raw = ns.client.filter((e) => e.ack === "raw").map((e) => JSON.stringify(e.name));
+  out.push("/** Client -> server events whose ack is the reply itself, not the `{ success: true, data }` envelope. */");
+  out.push(...alias(`export const ${cname("RawAckEvents")}: readonly string[] =`, `[${raw.join(", ")}];`), "");
   constMap(
     cname("ServerEventSchemas"),
     ns.server.map((e) => [e.name, schemaOf(e.payload)]),
@@ -162,7 +167,27 @@ export function renderEvents(model) {
   }
   out.push("/** Every ack: `{ success: true, data }` or `{ success: false, error }`. */");
   out.push("export type Ack<T> = { success: true; data: T } | { success: false; error: ErrorBody };", "");
+  out.push("/** The ack of an `x-ack: raw` event: the reply itself, or `{ success: false, error }`. */");
+  out.push("export type RawAck<T> = T | { success: false; error: ErrorBody };", "");
   for (const ns of model.namespaces) out.push(...renderNamespace(ns));
+  out.push(
+    "/** Each namespace's validators and ack styles, by namespace path: what the server binds per namespace. */",
+  );
+  out.push("export const namespaces = {");
+  for (const ns of model.namespaces) {
+    out.push(`  ${JSON.stringify(ns.path)}: {`);
+    for (const [key, base] of [
+      ["clientEventSchemas", "ClientEventSchemas"],
+      ["clientEventReplySchemas", "ClientEventReplySchemas"],
+      ["serverEventSchemas", "ServerEventSchemas"],
+      ["rawAckEvents", "RawAckEvents"],
+    ]) {
+      const value = constName(ns.prefix, base);
+      out.push(value === key ? `    ${key},` : `    ${key}: ${value},`);
+    }
+    out.push("  },");
+  }
+  out.push("} as const;", "");
   if (model.dynamic.length > 0) {
     out.push("// Dynamic (parameterised) events, validated at run time, not mapped here:");
     for (const d of model.dynamic)

@@ -1,6 +1,7 @@
 /** The implementation of every admin operation, keyed by name; the type makes a missing one an error. */
 import type { OperationName, Operations } from "../../../contracts/admin";
 import type { Services } from "../../services";
+import { friendOperations } from "./friends";
 import { jwtOperations } from "./jwt";
 import type { OperationFn } from "./run";
 import { socketOperations } from "./sockets";
@@ -8,5 +9,8 @@ import { socketOperations } from "./sockets";
 export type OperationImpls = { [O in Operations[number] as O["name"]]: OperationFn<O> };
 
 export function operationImpls(services: Services): OperationImpls {
-  return { ...jwtOperations(services), ...socketOperations(services) } satisfies Record<OperationName, unknown>;
+  return { ...jwtOperations(services), ...socketOperations(services), ...friendOperations(services) } satisfies Record<
+    OperationName,
+    unknown
+  >;
 }

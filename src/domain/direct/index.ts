@@ -1,0 +1,167 @@
+/**
+ * Direct messages (seed 002): one message to up to 100 users. A recipient with at least one socket
+ * gets `message:direct` on every device at once; an offline one has it stored in `direct_queue` and
+ * delivered when it next connects, in id order, then removed.
+ *
+ * Delivery of the queue is claim-then-emit: the rows of a user are deleted and returned by one
+ * synchronous `DELETE … RETURNING`, so two sockets connecting at the same moment (or a connect racing
+ * a send) can never both get a row: each stored message is handed to the delivery port exactly once.
+ * The emit itself is fire-and-forget (no client ack), so the guarantee to a device is at most once:
+ * the emit is a room broadcast, which Socket.IO keeps for connection state recovery, so a transport
+ * that drops right after the claim gets it back on a reconnect within RECOVERY_WINDOW_MS; past that
+ * window it is lost. We chose this over client acks: acks would need a second state per row
+ * (claimed, not yet confirmed), a redelivery timer, and clients that dedupe by id.
+ */
+import { eq } from "drizzle-orm";
+import type { DirectMessage, DirectResult } from "../../../generated/events";
+import type { Db } from "../../db/client";
+import { directQueue } from "../../db/schema";
+import type { Logger } from "../../observability/logger";
+import type { ConnectionListener } from "../connections/events";
+import type { Delivery } from "../delivery";
+import { invalidInput } from "../errors";
+
+export interface DirectInput {
+  recipientIds: string[];
+  message: string;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+/** `metadata.source` of messages sent through the /internal namespace (seed 002). */
+export const INTERNAL_SOURCE = "internal_service";
+
+export interface DirectDeps {
+  db: Db;
+  delivery: Delivery;
+  /** MAX_MESSAGE_CHARS: the longest `message`, in UTF-16 code units (JavaScript's `length`). */
+  maxMessageChars: number;
+  log?: Logger;
+}
+
+export interface SendOptions {
+  /** The /internal namespace: `metadata.source` becomes "internal_service" (which end users may not set). */
+  internal?: boolean;
+}
+
+export function createDirect({ db, delivery, maxMessageChars, log }: DirectDeps) {
+  type Row = typeof directQueue.$inferSelect;
+  const toMessage = (r: Row): DirectMessage => ({
+    id: r.id,
+    senderId: r.senderId,
+    message: r.message,
+    metadata: (r.metadata as Record<string, unknown> | null) ?? null,
+    timestamp: r.createdAt,
+  });
+
+  /** Takes every stored message of `userId` off the queue (one statement: nobody else can take them too). */
+  const claim = (userId: string): Row[] =>
+    db
+      .delete(directQueue)
+      .where(eq(directQueue.recipientId, userId))
+      .returning()
+      .all()
+      // RETURNING has no defined order; ids are UUIDv7, so id order is send order.
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+  /** Delivers and removes the stored messages of `userId` to its devices; synchronous, returns how many. */
+  const flush = (userId: string): number => {
+    const rows = claim(userId);
+    for (const row of rows) delivery.emit({ user: userId }, "message:direct", toMessage(row));
+    if (rows.length > 0) log?.info({ event: "direct_queue_delivered", userId, count: rows.length }, "queue delivered");
+    return rows.length;
+  };
+
+  const store = (recipients: string[], message: DirectMessage) => {
+    db.transaction((tx) => {
+      for (const recipientId of recipients) {
+        tx.insert(directQueue)
+          .values({
+            id: message.id,
+            recipientId,
+            senderId: message.senderId,
+            message: message.message,
+            metadata: message.metadata,
+            createdAt: message.timestamp,
+          })
+          .run();
+      }
+    });
+  };
+
+  return {
+    /**
+     * Sends `input` from `senderId`. Duplicate recipient ids count once; the sender may be a recipient
+     * (all its devices get it, the sending one too). BAD_REQUEST when the message is too long or an end
+     * user sets the reserved `metadata.source` "internal_service".
+     */
+    async send(senderId: string, input: DirectInput, options: SendOptions = {}): Promise<DirectResult> {
+      if (input.message.length > maxMessageChars) {
+        throw invalidInput([{ path: "message", message: `Too big: expected at most ${maxMessageChars} characters` }]);
+      }
+      if (!options.internal && input.metadata?.source === INTERNAL_SOURCE) {
+        throw invalidInput([
+          { path: "metadata.source", message: `"${INTERNAL_SOURCE}" is reserved for the /internal namespace` },
+        ]);
+      }
+      const recipients = [...new Set(input.recipientIds)];
+      const metadata = options.internal ? { ...input.metadata, source: INTERNAL_SOURCE } : (input.metadata ?? null);
+      const message: DirectMessage = {
+        id: Bun.randomUUIDv7(),
+        senderId,
+        message: input.message,
+        metadata,
+        timestamp: new Date().toISOString(),
+      };
+
+      // Online recipients get it now, each as soon as it is known to be online (the shortest window for a
+      // disconnect in between; a socket that drops and recovers still gets the broadcast).
+      const online = await Promise.all(
+        recipients.map(async (user) => {
+          if ((await delivery.count({ user })) === 0) return false;
+          delivery.emit({ user }, "message:direct", message);
+          return true;
+        }),
+      );
+      const sent = recipients.filter((_, i) => online[i]);
+      const offline = recipients.filter((_, i) => !online[i]);
+
+      let queued: string[] = [];
+      let failed: string[] = [];
+      if (offline.length > 0) {
+        try {
+          store(offline, message);
+          queued = offline;
+        } catch (error) {
+          log?.error({ err: error, event: "direct_queue_failed", messageId: message.id }, "could not store");
+          failed = offline;
+        }
+        // A recipient that connected between the count and the insert found an empty queue: deliver now.
+        // The claim is atomic, so this and its connect can never both deliver a row.
+        await Promise.all(
+          queued.map(async (user) => {
+            if ((await delivery.count({ user })) > 0) flush(user);
+          }),
+        );
+      }
+
+      const status = failed.length === 0 ? "sent" : failed.length === recipients.length ? "failed" : "partial";
+      return {
+        status,
+        recipients: { total: recipients.length, sent, failed, queued },
+        timestamp: message.timestamp,
+      };
+    },
+
+    /** Delivers the stored messages of `userId` now (it just connected); returns how many. */
+    flush,
+
+    /** Delivers a user's queue when one of its sockets connects (a recovered one too). */
+    listener: {
+      connected({ userId }) {
+        flush(userId);
+      },
+    } satisfies ConnectionListener,
+  };
+}
+
+export type Direct = ReturnType<typeof createDirect>;

@@ -1,0 +1,194 @@
+/**
+ * Presence with friends-only privacy (seed 002).
+ *
+ * - A user is online while at least one of its sockets is connected (every device counts); the
+ *   devices are counted through the delivery port, so the answer covers every node.
+ * - Its status (`online`, `away`, `busy`, `offline`) is stored in `user_presence` and outlives the
+ *   connection: `online` on the very first connect, then whatever the user last chose. `offline` is
+ *   invisible: the user stays connected, and nobody is told it is there.
+ * - Visible = online and not invisible. Only friends hear about it, on each of their devices:
+ *   `user:online { userId, status }` when the user becomes visible or changes its visible status,
+ *   `user:offline { userId, lastSeen }` when it stops being visible (last device gone, or invisible).
+ *   Each change is told once: what friends were last told is kept per user, and the changes of one
+ *   user are worked out one at a time (two devices connecting together make one `user:online`).
+ * - `lastSeen` is when friends last saw the user: stored when it stops being visible. The end of an
+ *   invisible session is not recorded (it would tell friends the user was there).
+ */
+import { eq, inArray } from "drizzle-orm";
+import type { DetailedPresence, FriendsPresence, UserStatus } from "../../../generated/events";
+import type { Db } from "../../db/client";
+import { userPresence } from "../../db/schema";
+import type { ConnectionListener } from "../connections/events";
+import type { ConnectionInfo, Delivery } from "../delivery";
+import { AppError } from "../errors";
+import type { Friends } from "../friends";
+
+export interface PresenceDeps {
+  db: Db;
+  delivery: Delivery;
+  friends: Friends;
+  /** PRESENCE_PUBLIC: whether presence:online and presence:detailed answer at all. */
+  presencePublic: boolean;
+}
+
+interface Stored {
+  status: UserStatus;
+  lastSeen: string | null;
+}
+
+const DEFAULT: Stored = { status: "online", lastSeen: null };
+/** Ids per `IN (...)` query, well under SQLite's variable limit. */
+const CHUNK = 500;
+
+export function createPresence({ db, delivery, friends, presencePublic }: PresenceDeps) {
+  /** The status friends were last told (by `user:online`), for users they see online now. */
+  const told = new Map<string, UserStatus>();
+  /** The tail of each user's queue of presence changes. */
+  const queues = new Map<string, Promise<unknown>>();
+
+  /** Runs `work` after the user's earlier presence changes have finished. */
+  function serialized<T>(userId: string, work: () => Promise<T>): Promise<T> {
+    const run = (queues.get(userId) ?? Promise.resolve()).then(work);
+    const tail = run.catch(() => {});
+    queues.set(userId, tail);
+    void tail.then(() => {
+      if (queues.get(userId) === tail) queues.delete(userId);
+    });
+    return run;
+  }
+
+  const stored = (userId: string): Stored =>
+    db
+      .select({ status: userPresence.status, lastSeen: userPresence.lastSeen })
+      .from(userPresence)
+      .where(eq(userPresence.userId, userId))
+      .get() ?? DEFAULT;
+
+  function storedMany(userIds: string[]): Map<string, Stored> {
+    const found = new Map<string, Stored>();
+    for (let i = 0; i < userIds.length; i += CHUNK) {
+      const rows = db
+        .select()
+        .from(userPresence)
+        .where(inArray(userPresence.userId, userIds.slice(i, i + CHUNK)))
+        .all();
+      for (const row of rows) found.set(row.userId, { status: row.status, lastSeen: row.lastSeen });
+    }
+    return found;
+  }
+
+  function tellFriends(userId: string, tell: (friendId: string) => void) {
+    for (const friendId of friends.of(userId)) tell(friendId);
+  }
+
+  /** Compares what friends should see with what they were told, and tells them the difference. */
+  async function reconcile(userId: string): Promise<void> {
+    const devices = await delivery.count({ user: userId });
+    const now = stored(userId);
+    const was = told.get(userId);
+    if (devices > 0 && now.status !== "offline") {
+      if (was !== now.status) {
+        told.set(userId, now.status);
+        tellFriends(userId, (f) => delivery.emit({ user: f }, "user:online", { userId, status: now.status }));
+      }
+    } else if (was !== undefined) {
+      told.delete(userId);
+      const lastSeen = new Date().toISOString();
+      db.insert(userPresence)
+        .values({ userId, status: now.status, lastSeen })
+        .onConflictDoUpdate({ target: userPresence.userId, set: { lastSeen } })
+        .run();
+      tellFriends(userId, (f) => delivery.emit({ user: f }, "user:offline", { userId, lastSeen }));
+    }
+  }
+
+  const listener: ConnectionListener = {
+    connected: ({ userId }) =>
+      serialized(userId, async () => {
+        db.insert(userPresence).values({ userId, status: "online" }).onConflictDoNothing().run();
+        await reconcile(userId);
+      }),
+    disconnected: ({ userId }) => serialized(userId, () => reconcile(userId)),
+  };
+
+  function refusePrivate() {
+    if (!presencePublic) {
+      throw new AppError(
+        "FORBIDDEN",
+        "Presence is private on this server (PRESENCE_PUBLIC=false): presence:friends lists your friends",
+      );
+    }
+  }
+
+  /** Every connection, grouped by user (oldest connection first). */
+  async function byUser(): Promise<Map<string, ConnectionInfo[]>> {
+    const users = new Map<string, ConnectionInfo[]>();
+    for (const c of await delivery.connections()) {
+      const list = users.get(c.userId);
+      if (list) list.push(c);
+      else users.set(c.userId, [c]);
+    }
+    return users;
+  }
+
+  /** Online users who are not invisible, by id, with what is stored about them. */
+  async function visibleOnline() {
+    const users = await byUser();
+    const ids = [...users.keys()].sort();
+    const rows = storedMany(ids);
+    return ids
+      .map((userId) => ({ userId, connections: users.get(userId) ?? [], ...(rows.get(userId) ?? DEFAULT) }))
+      .filter((u) => u.status !== "offline");
+  }
+
+  return {
+    /** `user:status`: stores the status and tells friends what changed for them. */
+    setStatus: (userId: string, status: UserStatus): Promise<{ status: UserStatus }> =>
+      serialized(userId, async () => {
+        db.insert(userPresence)
+          .values({ userId, status })
+          .onConflictDoUpdate({ target: userPresence.userId, set: { status } })
+          .run();
+        await reconcile(userId);
+        return { status };
+      }),
+
+    /** `presence:friends`: the user's friends who are online and visible, by id. */
+    async friends(userId: string): Promise<FriendsPresence> {
+      const ids = friends.of(userId);
+      const rows = storedMany(ids);
+      const counted = await Promise.all(
+        ids.map(async (id) => ({
+          userId: id,
+          devices: await delivery.count({ user: id }),
+          ...(rows.get(id) ?? DEFAULT),
+        })),
+      );
+      return counted
+        .filter((f) => f.devices > 0 && f.status !== "offline")
+        .map(({ userId: id, status, devices, lastSeen }) => ({ userId: id, status, devices, lastSeen }));
+    },
+
+    /** `presence:online`: every online, visible user id (FORBIDDEN unless PRESENCE_PUBLIC). */
+    async online(): Promise<string[]> {
+      refusePrivate();
+      return (await visibleOnline()).map((u) => u.userId);
+    },
+
+    /** `presence:detailed`: the same users with status, devices, oldest connection and last seen. */
+    async detailed(): Promise<DetailedPresence> {
+      refusePrivate();
+      return (await visibleOnline()).map(({ userId, status, lastSeen, connections }) => ({
+        userId,
+        status,
+        devices: connections.length,
+        connectedAt: connections.map((c) => c.connectedAt).sort()[0] as string,
+        lastSeen,
+      }));
+    },
+
+    listener,
+  };
+}
+
+export type Presence = ReturnType<typeof createPresence>;

@@ -1,0 +1,9 @@
+import type { addFriend, listFriends, removeFriend } from "../../../contracts/admin/friends";
+import type { Services } from "../../services";
+import type { OperationFn } from "./run";
+
+export const friendOperations = ({ friends }: Services) => ({
+  "friends.add": ((pair) => friends.add(pair)) satisfies OperationFn<typeof addFriend>,
+  "friends.remove": ((pair) => friends.remove(pair)) satisfies OperationFn<typeof removeFriend>,
+  "friends.list": (({ userId }) => ({ userId, friends: friends.of(userId) })) satisfies OperationFn<typeof listFriends>,
+});
