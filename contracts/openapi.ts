@@ -69,11 +69,15 @@ const errorResponse = (description: string) => ({
 function operationObject(op: AnyOperation, components: Components) {
   const params = pathParams(op.path);
   const shape = op.input.shape as Record<string, z.ZodType>;
+  const exampleInput = op.example.input as Record<string, unknown>;
+  /** The documented value of one input field, for its parameter. */
+  const exampleOf = (name: string) => (name in exampleInput ? { example: exampleInput[name] } : {});
   const parameters: JsonSchema[] = params.map((name) => ({
     name,
     in: "path",
     required: true,
     schema: shape[name] ? toSchema(shape[name], "input", components) : { type: "string" },
+    ...exampleOf(name),
   }));
   const rest = op.input.omit(Object.fromEntries(params.map((p) => [p, true])) as never) as z.ZodObject;
   let requestBody: JsonSchema | undefined;
@@ -84,12 +88,18 @@ function operationObject(op: AnyOperation, components: Components) {
         in: "query",
         required: !field.safeParse(undefined).success,
         schema: toSchema(field, "input", components),
+        ...exampleOf(name),
       });
     }
   } else if (Object.keys(rest.shape).length > 0) {
     requestBody = {
       required: true,
-      content: { "application/json": { schema: toSchema(rest, "input", components) } },
+      content: {
+        "application/json": {
+          schema: toSchema(rest, "input", components),
+          example: Object.fromEntries(Object.entries(exampleInput).filter(([k]) => !params.includes(k))),
+        },
+      },
     };
   }
   return {
@@ -99,16 +109,24 @@ function operationObject(op: AnyOperation, components: Components) {
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
     tags: [op.name.split(".")[0]],
-    ...(op.auth === "admin" ? { security: [{ apiToken: [] }] } : { security: [] }),
+    security: op.auth === "admin" ? [{ apiToken: [] }] : op.auth === "user" ? [{ userJwt: [] }] : [],
     ...(parameters.length ? { parameters } : {}),
     ...(requestBody ? { requestBody } : {}),
     responses: {
       "200": {
         description: "Success",
-        content: { "application/json": { schema: toSchema(op.output, "output", components) } },
+        content: {
+          "application/json": { schema: toSchema(op.output, "output", components), example: op.example.output },
+        },
       },
       "400": errorResponse("Invalid input: `error.details.issues` lists each field and its rule"),
-      ...(op.auth === "admin" ? { "401": errorResponse("Missing or wrong API token") } : {}),
+      ...(op.auth === "admin"
+        ? {
+            "401": errorResponse("Missing or wrong credential"),
+            "403": errorResponse("A valid user JWT without role admin"),
+          }
+        : {}),
+      ...(op.auth === "user" ? { "401": errorResponse("Missing, invalid or expired user JWT") } : {}),
       "429": errorResponse("Rate limited (403 once banned for the rest of the window)"),
       "500": errorResponse("Internal error"),
     },
@@ -158,7 +176,14 @@ export function buildOpenApiDocument() {
         apiToken: {
           type: "http",
           scheme: "bearer",
-          description: "The API_TOKEN. The bare token without `Bearer ` is accepted too.",
+          description:
+            "The API_TOKEN (the bare token without `Bearer ` is accepted too), or a JWT signed with JWT_SECRET whose `role` claim is `admin`.",
+        },
+        userJwt: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description: "The caller's own end-user JWT: the operation acts for its user.",
         },
       },
       schemas: Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))),

@@ -5,8 +5,11 @@
 import type { z } from "zod";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-/** admin: `Authorization: Bearer <API_TOKEN>` (or the bare token); public: no credentials. */
-export type Auth = "admin" | "public";
+/**
+ * admin: `Authorization: Bearer <API_TOKEN>` (or the bare token), or a JWT whose `role` is `admin`;
+ * user: the caller's own end-user JWT (the operation acts for it); public: no credentials.
+ */
+export type Auth = "admin" | "user" | "public";
 
 export interface Operation<
   Name extends `${string}.${string}` = `${string}.${string}`,
@@ -29,6 +32,11 @@ export interface Operation<
   output: Output;
   summary: string;
   description?: string;
+  /**
+   * A documented call: its input (path, query and body fields in one object) and the answer. Shown in
+   * the OpenAPI document; a test checks both against the schemas (and the seeds' examples where they exist).
+   */
+  example: { input: z.input<Input>; output: z.input<Output> };
 }
 
 export type AnyOperation = Operation<`${string}.${string}`, z.ZodObject, z.ZodType, HttpMethod>;

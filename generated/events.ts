@@ -86,6 +86,14 @@ export const DirectSendPayload = z.object({
 }).strict().describe("A direct message for one or more users (seed 002).");
 export type DirectSendPayload = z.infer<typeof DirectSendPayload>;
 
+/** A message from a backend (seed 004). */
+export const DispatchMessage = z.object({
+  type: z.string().describe("The backend's message type (`notification` for notifications)."),
+  data: z.unknown().describe("The backend's data (for notifications `{ title, body, ... }`)."),
+  timestamp: z.iso.datetime({ offset: true }).describe("When it was sent (ISO 8601)."),
+}).describe("A message from a backend (seed 004).");
+export type DispatchMessage = z.infer<typeof DispatchMessage>;
+
 /** No data. */
 export const Empty = z.object({}).strict().describe("No data.");
 export type Empty = z.infer<typeof Empty>;
@@ -394,6 +402,12 @@ export interface ServerToClientEvents {
    * limited, ...). Events with an ack callback get the error in the ack instead.
    */
   error: (payload: ErrorBody) => void;
+  /**
+   * Sent by `POST /websocket/message/user`, `/websocket/message/users` and `/websocket/message/broadcast` with the
+   * caller's `type` and `data`, and by `POST /websocket/notification` with `type: "notification"` and `data: { title,
+   * body, ... }`.
+   */
+  message: (payload: DispatchMessage) => void;
   /** Sent to every device of a message's sender when a member confirms delivery (once per member). */
   "message:delivered": (payload: Receipt) => void;
   /** Sent to every device of a recipient, at once or, when it was offline, on its next connect. */
@@ -449,6 +463,7 @@ export const ServerEvents = {
   authExpired: "auth:expired",
   connected: "connected",
   error: "error",
+  message: "message",
   messageDelivered: "message:delivered",
   messageDirect: "message:direct",
   messageNew: "message:new",
@@ -511,6 +526,7 @@ export const serverEventSchemas = {
   "auth:expired": AuthExpired,
   connected: Connected,
   error: ErrorBody,
+  message: DispatchMessage,
   "message:delivered": Receipt,
   "message:direct": DirectMessage,
   "message:new": ChatMessage,
@@ -619,3 +635,7 @@ export const namespaces = {
     rawAckEvents: internalRawAckEvents,
   },
 } as const;
+
+// Dynamic (parameterised) events, validated at run time, not mapped here:
+//   client -> server {eventName} (operations.receiveDynamicEvent)
+//   server -> client {eventName} (operations.sendDynamicEvent)

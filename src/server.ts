@@ -8,7 +8,7 @@ import { errorResponse } from "./http/errors";
 import { operationImpls } from "./http/operations";
 import { probeRoutes } from "./http/probes";
 import { restRoutes } from "./http/rest";
-import { createAdminCheck } from "./http/security";
+import { createCallerAuth } from "./http/security";
 import { createAdminRouter } from "./http/trpc";
 import { trpcRoute } from "./http/trpc-route";
 import { createDrain } from "./lifecycle";
@@ -47,15 +47,15 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const realtime = createRealtime({ config, metrics, log, isBanned: (ip) => isBanned(ip) });
   const services = createServices(config, database, realtime.delivery);
   realtime.start({ services, drain, handlers: opts.handlers ?? namespaceHandlers });
-  const isAdmin = createAdminCheck(config.apiToken);
+  const callers = createCallerAuth(config.apiToken, services.tokens);
   const impls = operationImpls(services);
 
-  const http = createHttpApp({ config, metrics, log, isAdmin, socketPath: SOCKET_PATH });
+  const http = createHttpApp({ config, metrics, log, callers, socketPath: SOCKET_PATH });
   const { app, requestContext } = http;
   isBanned = http.isBanned;
   app
     .use(probeRoutes({ liveness, database, services, connectedSockets: realtime.connectedSockets, metrics, startedAt }))
-    .use(docsRoutes())
+    .use(docsRoutes({ subscribers: services.subscribers }))
     .use(restRoutes(impls, requestContext))
     .use(trpcRoute(createAdminRouter(impls), requestContext))
     .all(

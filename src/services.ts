@@ -10,11 +10,14 @@ import { type Connections, createConnections } from "./domain/connections";
 import type { ConnectionListener } from "./domain/connections/events";
 import type { Delivery } from "./domain/delivery";
 import { createDirect, type Direct } from "./domain/direct";
+import { createDispatch, type Dispatch } from "./domain/dispatch";
 import { createFriends, type Friends } from "./domain/friends";
 import { type InstanceInfo, loadInstance } from "./domain/instance";
 import { createPresence, type Presence } from "./domain/presence";
 import { createReceipts, type Receipts } from "./domain/receipts";
 import { createRooms, type Rooms } from "./domain/rooms";
+import { createStatus, type Status } from "./domain/status";
+import { createDynamicEvents, createSubscribers, type DynamicEvents, type Subscribers } from "./domain/subscribers";
 import { createTokenService, type TokenService } from "./domain/tokens";
 import { createTyping, type Typing } from "./domain/typing";
 
@@ -35,6 +38,14 @@ export interface Services {
   chat: Chat;
   /** Delivery and read receipts of room messages (seed 001). */
   receipts: Receipts;
+  /** The registry of run-time event names (seed 000's subscribers). */
+  subscribers: Subscribers;
+  /** Clients emitting a registered name (seed 000's dynamic events). */
+  dynamicEvents: DynamicEvents;
+  /** Backends reaching clients: events to channels and users (seed 003), messages and notifications (seed 004). */
+  dispatch: Dispatch;
+  /** Who is connected, a user's status, channel counts, socket health, disconnecting a user (seeds 001, 003, 004). */
+  status: Status;
 }
 
 export function createServices(config: Config, database: DatabaseHandle, delivery: Delivery): Services {
@@ -60,6 +71,9 @@ export function createServices(config: Config, database: DatabaseHandle, deliver
   const rooms = createRooms({ delivery });
   const chat = createChat({ db: database.db, delivery, maxMessageChars: config.chat.maxMessageChars });
   const receipts = createReceipts({ db: database.db, delivery });
+  const dispatch = createDispatch({ delivery });
+  const status = createStatus({ delivery, presence });
+  const subscribers = createSubscribers(database.db);
   const connectionListeners: ConnectionListener[] = [
     presence.listener,
     typing.listener,
@@ -79,5 +93,9 @@ export function createServices(config: Config, database: DatabaseHandle, deliver
     rooms,
     chat,
     receipts,
+    subscribers,
+    dynamicEvents: createDynamicEvents({ subscribers, delivery }),
+    dispatch,
+    status,
   };
 }

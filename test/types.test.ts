@@ -3,8 +3,9 @@
  * catching these mistakes (each `@ts-expect-error` must find an error). The bodies never run.
  */
 import { expect, test } from "bun:test";
-import { type AdminClient, createAdminClient, type SwitchboardSocket } from "switchboard/client";
+import { type AdminClient, createAdminClient, type InternalSocket, type SwitchboardSocket } from "switchboard/client";
 import { ClientEvents, clientEventSchemas, ServerEvents } from "../generated/events";
+import type { OperationImpls } from "../src/http/operations";
 import { handlers } from "../src/realtime/bind";
 
 export function socketTypes(socket: SwitchboardSocket) {
@@ -19,6 +20,33 @@ export function socketTypes(socket: SwitchboardSocket) {
   socket.on("connected", (c) => c.userId.toUpperCase());
   // @ts-expect-error the payload has no such field
   socket.on("pong", (p) => p.nope);
+  socket.emit("message:send", { roomId: "r", content: "hi" }, (ack) => {
+    if (ack.success) ack.data.createdAt.toUpperCase();
+    // @ts-expect-error the ack's data is a ChatMessage, which has no such field
+    if (ack.success) ack.data.members.length;
+  });
+  // @ts-expect-error message:send needs content
+  socket.emit("message:send", { roomId: "r" }, () => {});
+}
+
+export function internalSocketTypes(socket: InternalSocket) {
+  socket.emit("send_message", { recipientIds: ["u"], message: "hi" }, (ack) => {
+    // seed 002's shape, not the envelope (invalid input still gets { success: false, error })
+    if ("recipients" in ack) ack.recipients.sent satisfies string[];
+    else ack.error.code.toLowerCase();
+    // @ts-expect-error seed 002's status is "sent" or "error"
+    if ("recipients" in ack && ack.status === "partial") return;
+  });
+  // @ts-expect-error a main-namespace event is not an /internal one
+  socket.emit("message:send", { roomId: "r", content: "hi" }, () => {});
+}
+
+/** The implementation map must name every operation of the table. */
+export function implTypes(impls: OperationImpls) {
+  const { "jwt.create": _dropped, ...rest } = impls;
+  // @ts-expect-error an operation missing from the implementation map
+  const incomplete: OperationImpls = rest;
+  return incomplete;
 }
 
 export async function adminTypes(admin: AdminClient) {
@@ -42,8 +70,11 @@ export async function adminQueryTypes() {
   page.totalConnections satisfies number;
   page.nextCursor satisfies string | null;
   for (const c of page.connections) c.socketId.toUpperCase();
-  // limit has a default, so the input may be empty
+  // limit has a default, so the input may be empty, or left out
   await admin.sockets.stats.query({});
+  await admin.sockets.stats.query();
+  // @ts-expect-error jwt.create has a required field: its input may not be left out
+  await admin.jwt.create.mutate();
   await admin.sockets.stats.query({ limit: 5, cursor: page.nextCursor ?? undefined });
   // @ts-expect-error a query is not a mutation
   await admin.sockets.stats.mutate({ limit: 5 });

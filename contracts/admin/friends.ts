@@ -29,6 +29,10 @@ export const addFriend = operation({
     friendId: z.string(),
     created: z.boolean().meta({ description: "false: they already were friends" }),
   }),
+  example: {
+    input: { userId: "user-42", friendId: "user-7" },
+    output: { userId: "user-42", friendId: "user-7", created: true },
+  },
 });
 
 export const removeFriend = operation({
@@ -44,6 +48,10 @@ export const removeFriend = operation({
     friendId: z.string(),
     removed: z.boolean().meta({ description: "false: they were not friends" }),
   }),
+  example: {
+    input: { userId: "user-42", friendId: "user-7" },
+    output: { userId: "user-42", friendId: "user-7", removed: true },
+  },
 });
 
 export const listFriends = operation({
@@ -57,4 +65,5 @@ export const listFriends = operation({
     userId: z.string(),
     friends: z.array(z.string()).meta({ description: "Friend ids, in id order; empty when none" }),
   }),
+  example: { input: { userId: "user-42" }, output: { userId: "user-42", friends: ["user-7"] } },
 });

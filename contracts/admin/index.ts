@@ -2,9 +2,20 @@
  * The admin API: every operation, in one table. REST routes, the OpenAPI document, the tRPC
  * router and the typed admin client are generated from it; add an entry here to add an operation.
  */
+import { dispatchEvent, messageBroadcast, messageUser, messageUsers, sendNotification } from "./dispatch";
 import { addFriend, listFriends, removeFriend } from "./friends";
 import { createToken, decodeToken, verifyToken } from "./jwt";
-import { socketStats } from "./sockets";
+import { channelStats, socketHealth, socketStats } from "./sockets";
+import {
+  deleteAllSubscribers,
+  deleteSubscriber,
+  getSubscriber,
+  listSubscribers,
+  subscribersByEvent,
+  updateSubscriber,
+  upsertSubscriber,
+} from "./subscribers";
+import { connectedUsers, disconnectUser, myStatus, userStatus } from "./users";
 
 /**
  * Raise the major version for a breaking change (while it is 0, the minor): contracts:check refuses
@@ -23,9 +34,27 @@ export const operations = [
   verifyToken,
   decodeToken,
   socketStats,
+  channelStats,
+  socketHealth,
+  dispatchEvent,
+  messageUser,
+  messageUsers,
+  messageBroadcast,
+  sendNotification,
+  connectedUsers,
+  userStatus,
+  myStatus,
+  disconnectUser,
   addFriend,
   removeFriend,
   listFriends,
+  upsertSubscriber,
+  listSubscribers,
+  getSubscriber,
+  updateSubscriber,
+  deleteSubscriber,
+  subscribersByEvent,
+  deleteAllSubscribers,
 ] as const;
 
 export type Operations = typeof operations;

@@ -78,6 +78,14 @@ export const createToken = operation({
     token: z.string(),
     expiresAt: z.iso.datetime().meta({ description: "When the token stops being accepted" }),
   }),
+  example: {
+    input: { userId: "user123", expiresIn: "1h" },
+    output: {
+      token:
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyMTIzIiwiaWF0IjoxNzM1NzMyODAwLCJleHAiOjE3MzU3MzY0MDB9.sig",
+      expiresAt: "2025-01-01T13:00:00.000Z",
+    },
+  },
 });
 
 export const verifyToken = operation({
@@ -93,6 +101,13 @@ export const verifyToken = operation({
     payload: VerifiedJwtPayload.nullable(),
     error: z.string().optional().meta({ example: "token expired" }),
   }),
+  example: {
+    input: {
+      token:
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyMTIzIiwiaWF0IjoxNzM1NzMyODAwLCJleHAiOjE3MzU3MzY0MDB9.sig",
+    },
+    output: { valid: true, payload: { sub: "user123", iat: 1735732800, exp: 1735736400 } },
+  },
 });
 
 export const decodeToken = operation({
@@ -103,4 +118,11 @@ export const decodeToken = operation({
   summary: "Read a token's claims without verifying its signature",
   input: z.object({ token: Token }),
   output: z.object({ payload: JwtPayload }),
+  example: {
+    input: {
+      token:
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyMTIzIiwiaWF0IjoxNzM1NzMyODAwLCJleHAiOjE3MzU3MzY0MDB9.sig",
+    },
+    output: { payload: { sub: "user123", iat: 1735732800, exp: 1735736400 } },
+  },
 });

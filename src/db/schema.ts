@@ -2,7 +2,7 @@
  * The database shape (drizzle). `bun run db:generate` writes SQL migrations from it into
  * src/db/migrations/; they are committed and applied at start-up.
  */
-import { index, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Facts about this installation that outlive a restart (its id, when it was first started). */
 export const instanceMeta = sqliteTable("instance_meta", {
@@ -74,4 +74,23 @@ export const directQueue = sqliteTable(
     createdAt: text("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.recipientId, t.id] })],
+);
+
+/**
+ * Subscribers (seed 000): event names clients may emit at run time, one subscriber per name. Ids are
+ * UUIDv7; `replicable` says whether the event reaches the sender's room; `postbackUrl` is where the
+ * postback worker forwards accepted events.
+ */
+export const subscribers = sqliteTable(
+  "subscribers",
+  {
+    id: text("id").primaryKey(),
+    eventListener: text("event_listener").notNull(),
+    replicable: integer("replicable", { mode: "boolean" }).notNull(),
+    description: text("description"),
+    postbackUrl: text("postback_url"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("subscribers_event_listener_idx").on(t.eventListener)],
 );

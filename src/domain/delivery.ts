@@ -25,6 +25,11 @@ export type Target =
 
 export interface Delivery {
   emit<E extends ServerEventName>(target: Target, event: E, payload: ServerEventPayload<E>): void;
+  /**
+   * Emits an event name asyncapi.yaml does not declare (a run-time name: a registered subscriber's).
+   * The caller makes sure the name is neither declared nor reserved (`domain/events/names.ts`).
+   */
+  emitDynamic(target: Target, event: string, payload: unknown): void;
   join(socketId: string, room: string): Promise<void>;
   leave(socketId: string, room: string): Promise<void>;
   /** Closes the matched sockets; resolves with how many there were. */

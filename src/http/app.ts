@@ -5,6 +5,7 @@
  */
 import { cors } from "@elysiajs/cors";
 import { Elysia } from "elysia";
+import { socketHealth } from "../../contracts/admin/sockets";
 import type { ErrorCode } from "../../contracts/errors";
 import { systemPaths } from "../../contracts/system";
 import type { Config } from "../config";
@@ -17,14 +18,15 @@ import { docPages, docPaths } from "./docs";
 import { errorResponse } from "./errors";
 import { createAllowedMethods } from "./methods";
 import type { RequestContextFn } from "./request-context";
-import { clientIp, securityHeaders } from "./security";
+import { type Caller, type CallerAuth, clientIp, securityHeaders } from "./security";
 import { isTrpcPath, trpcCalls } from "./trpc-route";
 
 export interface HttpDeps {
   config: Config;
   metrics: Metrics;
   log: Logger;
-  isAdmin: (authorization: string | null) => boolean;
+  /** Who a request's Authorization header speaks for. */
+  callers: CallerAuth;
   /** Where Socket.IO is served: left out of the HTTP rate limit and body checks (it has its own). */
   socketPath: string;
 }
@@ -32,8 +34,7 @@ export interface HttpDeps {
 interface RequestMeta {
   id: string;
   ip: string;
-  /** Presented the API token. */
-  admin: boolean;
+  caller: Caller;
   start: number;
 }
 
@@ -42,7 +43,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Which public-by-default paths each `*_PUBLIC` switch governs. */
 function gatedPaths(config: Config): Set<string> {
   const gated = new Set<string>();
-  if (!config.publicEndpoints.health) for (const p of [systemPaths.alive, systemPaths.health]) gated.add(p);
+  if (!config.publicEndpoints.health) {
+    for (const p of [systemPaths.alive, systemPaths.health, socketHealth.path]) gated.add(p);
+  }
   if (!config.publicEndpoints.metrics) gated.add(systemPaths.metrics);
   if (!config.publicEndpoints.docs) for (const p of Object.values(docPaths)) gated.add(p);
   return gated;
@@ -53,7 +56,7 @@ const pathOf = (request: Request) => new URL(request.url).pathname;
 const shapeOf = (path: string) => (isTrpcPath(path) ? "trpc" : "rest");
 
 export function createHttpApp(deps: HttpDeps) {
-  const { config, metrics, log, isAdmin, socketPath } = deps;
+  const { config, metrics, log, callers, socketPath } = deps;
   const { max, adminMax, windowMs, ban } = config.rateLimit;
   // Callers with the API token (backends) get a budget of their own, so browsers behind the same
   // IP cannot throttle them; a wrong token counts as anonymous.
@@ -69,7 +72,7 @@ export function createHttpApp(deps: HttpDeps) {
       return {
         requestId,
         ip: m?.ip ?? "unknown",
-        admin: m?.admin ?? isAdmin(request.headers.get("authorization")),
+        caller: m?.caller ?? { kind: "anonymous" },
         log: log.child({ requestId }),
       };
     },
@@ -80,14 +83,16 @@ export function createHttpApp(deps: HttpDeps) {
     // Before CORS: its preflight answer ends the request, and an OPTIONS request is counted too.
     // Refusals are thrown, not returned: a response returned here skips onAfterResponse (no
     // access-log line, no metrics), while onError's answer goes through it.
-    .onRequest(({ request, server, set }) => {
+    .onRequest(async ({ request, server, set }) => {
       const url = new URL(request.url);
       const path = url.pathname;
       const ip = clientIp(request, server, config.trustProxyHops);
       const incoming = request.headers.get("x-request-id");
       const id = incoming && REQUEST_ID.test(incoming) ? incoming : Bun.randomUUIDv7();
-      const admin = isAdmin(request.headers.get("authorization"));
-      meta.set(request, { id, ip, admin, start: performance.now() });
+      // Identified once per request (an admin JWT is verified here), for the budget, gating and operations.
+      const caller = await callers.identify(request.headers.get("authorization"));
+      const admin = caller.kind === "admin";
+      meta.set(request, { id, ip, caller, start: performance.now() });
       set.headers["x-request-id"] = id;
 
       // Socket.IO is not an HTTP API call: it has its own limits (handshakes per IP, payload size).
@@ -114,7 +119,11 @@ export function createHttpApp(deps: HttpDeps) {
       const tooLarge = declaredTooLarge(request, config.httpMaxBodyBytes);
       if (tooLarge) throw tooLarge;
 
-      if (gated.has(path) && !admin) throw new AppError("UNAUTHORIZED", "Missing or invalid API token");
+      if (gated.has(path) && !admin) {
+        throw caller.kind === "user"
+          ? new AppError("FORBIDDEN", "Needs an admin: the API token or a JWT with role admin")
+          : new AppError("UNAUTHORIZED", "Missing or invalid API token");
+      }
     })
     .use(
       cors({

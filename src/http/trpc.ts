@@ -63,9 +63,12 @@ export function trpcErrorEnvelope(error: AppError) {
 type OpNamed<N> = Extract<Operations[number], { name: N }>;
 type Group<N> = N extends `${infer G}.${string}` ? G : never;
 type Action<N> = N extends `${string}.${infer A}` ? A : never;
+/** An input with no required field may be left out: `client.users.me.query()`. */
+type InputOf<O extends AnyOperation> =
+  Record<never, never> extends z.input<O["input"]> ? z.input<O["input"]> | undefined : z.input<O["input"]>;
 type ProcedureOf<O extends AnyOperation> = O["method"] extends "GET"
-  ? TRPCQueryProcedure<{ input: z.input<O["input"]>; output: z.output<O["output"]>; meta: object }>
-  : TRPCMutationProcedure<{ input: z.input<O["input"]>; output: z.output<O["output"]>; meta: object }>;
+  ? TRPCQueryProcedure<{ input: InputOf<O>; output: z.output<O["output"]>; meta: object }>
+  : TRPCMutationProcedure<{ input: InputOf<O>; output: z.output<O["output"]>; meta: object }>;
 
 /** The router's record, derived from the operations table. */
 export type AdminRouterRecord = {

@@ -2,7 +2,9 @@
  * Binds handler tables (keyed by the generated event names) to a socket. Every payload passes its
  * generated validator before the handler runs; the handler's result becomes the ack
  * `{ success: true, data }`, a thrown AppError `{ success: false, error }`. Without an ack
- * callback a failure is sent as an `error` event instead, so nothing fails silently.
+ * callback a failure is sent as an `error` event instead, so nothing fails silently. An undeclared
+ * event is NOT_FOUND unless it is a dynamic event registered right now (seed 000's subscribers, main
+ * namespace only), which `services.dynamicEvents` answers after the same rate limit.
  */
 import type { z } from "zod";
 import {
@@ -58,6 +60,9 @@ export function handlers<const T extends HandlerTable>(table: T & Record<Exclude
 }
 
 type AckFn = (response: unknown) => void;
+
+/** The metric label of every dynamic event (names are chosen at run time: one label keeps the series bounded). */
+const DYNAMIC = "(dynamic)";
 
 export interface BindDeps {
   services: Services;
@@ -162,11 +167,36 @@ export function bindHandlers(
       socket.on(event as ClientEventName, (...args: unknown[]) => void deps.drain.track(run(event, handler, args)));
   }
 
-  // Undeclared events, and declared ones this server has no handler for, get a clear answer.
+  /** A registered dynamic event (seed 000): the domain answers it; the metric label is one for all names. */
+  const runDynamic = async (event: string, payload: unknown, ack: AckFn | undefined) => {
+    if (deps.stopping()) {
+      return fail(DYNAMIC, new AppError("SERVICE_UNAVAILABLE", "Server is shutting down: retry"), "unavailable", ack);
+    }
+    try {
+      const data = await deps.services.dynamicEvents.handle(
+        { socketId: socket.id, userId: ctx.user.id },
+        event,
+        payload,
+      );
+      count(DYNAMIC, "ok");
+      ack?.({ success: true, data });
+    } catch (error) {
+      if (!(error instanceof AppError)) log.error({ err: error, event }, "dynamic event failed");
+      const failure = AppError.from(error);
+      fail(DYNAMIC, failure, failure.code === "BAD_REQUEST" ? "invalid" : "error", ack);
+    }
+  };
+  // Run-time names are the main namespace's (asyncapi.yaml: the `{eventName}` channel).
+  const dynamicEvents = socket.nsp.name === "/";
+
+  // Registered dynamic events are run; undeclared events, and declared ones this server has no
+  // handler for, get a clear answer. All of them go through the rate limit first.
   socket.onAny((event: string, ...args: unknown[]) => {
     if (bound.has(event) && deps.declared.includes(event)) return;
     const ack = typeof args.at(-1) === "function" ? (args.at(-1) as AckFn) : undefined;
-    if (!admit("(unknown)", ack)) return;
+    const dynamic = dynamicEvents && !deps.declared.includes(event) && deps.services.dynamicEvents.registered(event);
+    if (!admit(dynamic ? DYNAMIC : "(unknown)", ack)) return;
+    if (dynamic) return void deps.drain.track(runDynamic(event, args[0] === ack ? undefined : args[0], ack));
     const name = clip(String(event));
     if (deps.declared.includes(event)) {
       log.error({ event }, "declared event has no handler");

@@ -16,12 +16,15 @@ export function createDelivery(io: AppServer): Delivery {
   const nsp = io.of("/");
   const scope = (target?: Scoped) => (target ? nsp.in(roomOf(target)) : nsp);
 
+  const emit = (target: Target, event: string, payload: unknown) => {
+    const except = ("except" in target && target.except) || [];
+    const operator = "everyone" in target ? nsp.except(except) : nsp.to(roomOf(target)).except(except);
+    (operator.emit as (e: string, p: unknown) => void)(event, payload);
+  };
+
   return {
-    emit(target, event, payload) {
-      const except = ("except" in target && target.except) || [];
-      const operator = "everyone" in target ? nsp.except(except) : nsp.to(roomOf(target)).except(except);
-      (operator.emit as (e: string, p: unknown) => void)(event, payload);
-    },
+    emit,
+    emitDynamic: emit,
     async join(socketId, room) {
       nsp.in(socketId).socketsJoin(room);
     },

@@ -187,6 +187,12 @@ export function createPresence({ db, delivery, friends, presencePublic }: Presen
       }));
     },
 
+    /** What is stored about each user (for admin reads): its chosen status and lastSeen; the defaults when never seen. */
+    storedOf(userIds: string[]): Map<string, Stored> {
+      const rows = storedMany(userIds);
+      return new Map(userIds.map((id) => [id, rows.get(id) ?? DEFAULT]));
+    },
+
     listener,
   };
 }

@@ -6,12 +6,13 @@ import type { z } from "zod";
 import type { AnyOperation } from "../../../contracts/operation";
 import { AppError, fieldIssues, invalidInput } from "../../domain/errors";
 import type { Logger } from "../../observability/logger";
+import type { Caller } from "../security";
 
 export interface OperationContext {
   requestId: string;
   ip: string;
-  /** The caller presented the API token. */
-  admin: boolean;
+  /** Who is calling (the API token, an admin or user JWT, nobody). */
+  caller: Caller;
   log: Logger;
 }
 
@@ -20,11 +21,37 @@ export type OperationFn<O extends AnyOperation> = (
   ctx: OperationContext,
 ) => Promise<z.input<O["output"]>> | z.input<O["output"]>;
 
-/** UNAUTHORIZED unless the caller may run `op` (transports call it before reading a body too). */
+/**
+ * UNAUTHORIZED (no or a bad credential) or FORBIDDEN (a valid one without the right) unless the
+ * caller may run `op`; transports call it before reading a body too.
+ */
 export function checkAuth(op: AnyOperation, ctx: OperationContext): void {
-  if (op.auth === "admin" && !ctx.admin) {
-    throw new AppError("UNAUTHORIZED", "Missing or invalid API token: send Authorization: Bearer <API_TOKEN>");
+  const { caller } = ctx;
+  if (op.auth === "public") return;
+  if (op.auth === "admin") {
+    if (caller.kind === "admin") return;
+    if (caller.kind === "user")
+      throw new AppError("FORBIDDEN", "This operation needs an admin: the API token or a JWT with role admin");
+    throw new AppError(
+      "UNAUTHORIZED",
+      `${caller.kind === "invalid" ? `Invalid credential (${caller.reason})` : "Missing credential"}: send Authorization: Bearer <API_TOKEN> or an admin JWT`,
+    );
   }
+  // auth "user": the caller's own end-user JWT.
+  if (caller.kind === "user" || (caller.kind === "admin" && caller.userId !== undefined)) return;
+  if (caller.kind === "admin")
+    throw new AppError("FORBIDDEN", "This operation needs a user JWT: it acts for the caller");
+  throw new AppError(
+    "UNAUTHORIZED",
+    `${caller.kind === "invalid" ? `Invalid token (${caller.reason})` : "Missing token"}: send Authorization: Bearer <your JWT>`,
+  );
+}
+
+/** The user an auth "user" operation acts for (checkAuth has let it through). */
+export function callerUserId(ctx: OperationContext): string {
+  const { caller } = ctx;
+  if ((caller.kind === "user" || caller.kind === "admin") && caller.userId !== undefined) return caller.userId;
+  throw new AppError("UNAUTHORIZED", "Missing token: send Authorization: Bearer <your JWT>");
 }
 
 export async function runOperation<O extends AnyOperation>(
