@@ -45,7 +45,18 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   // The HTTP limiter's ban applies to Socket.IO sessions too; the app is built after the services.
   let isBanned = (_ip: string) => false;
   const realtime = createRealtime({ config, metrics, log, isBanned: (ip) => isBanned(ip) });
-  const services = createServices(config, database, realtime.delivery);
+  const services = createServices(config, database, realtime.delivery, {
+    log,
+    postbackObserver: {
+      attempt(outcome, seconds) {
+        metrics.postbackAttempts.inc({ outcome });
+        metrics.postbackLatency.observe({ outcome }, seconds);
+      },
+      queueWait: (seconds) => metrics.postbackQueueWait.observe(seconds),
+    },
+  });
+  let databaseOpen = true;
+  metrics.setPostbackCounts(() => (databaseOpen ? services.postbacks.stats().counts : undefined));
   realtime.start({ services, drain, handlers: opts.handlers ?? namespaceHandlers });
   const callers = createCallerAuth(config.apiToken, services.tokens);
   const impls = operationImpls(services);
@@ -81,6 +92,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   if (!server) throw new Error("HTTP server did not start");
   const port = server.port as number;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  // The postback scheduler runs once everything it may need is up (it needs only the database).
+  if (config.postbacks.enabled) services.postbacks.start();
   log.info({ event: "listening", port, host: config.host, instanceId: services.instance.id }, "switchboard started");
 
   let stopping: Promise<void> | undefined;
@@ -92,7 +105,13 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       realtime.stopAccepting();
       // 2. Work in flight finishes and its acks go out on the still-open sockets (bounded).
       const deadline = Date.now() + config.shutdownTimeoutMs;
-      const drained = await drain.wait(config.shutdownTimeoutMs);
+      // The postback scheduler claims nothing more; attempts in flight finish and are recorded
+      // (bounded) while the database is open. Those cut off stay `processing`, requeued at start-up.
+      const [drained, postbacksDone] = await Promise.all([
+        drain.wait(config.shutdownTimeoutMs),
+        services.postbacks.stop(config.shutdownTimeoutMs),
+      ]);
+      if (!postbacksDone) log.warn({ event: "postbacks_cut_off" }, "postback attempts still in flight were abandoned");
       // 3. Then clients are disconnected, and the HTTP requests still open get the rest of the time.
       await realtime.close();
       const finished = await Promise.race([
@@ -105,6 +124,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       }
       // 4. Only then the database.
       liveness.stop();
+      databaseOpen = false;
       database.close();
       log.info({ event: "stopped" }, "switchboard stopped");
       log.flush?.();

@@ -13,6 +13,7 @@ import { createDirect, type Direct } from "./domain/direct";
 import { createDispatch, type Dispatch } from "./domain/dispatch";
 import { createFriends, type Friends } from "./domain/friends";
 import { type InstanceInfo, loadInstance } from "./domain/instance";
+import { createPostbacks, type PostbackObserver, type Postbacks } from "./domain/postbacks";
 import { createPresence, type Presence } from "./domain/presence";
 import { createReceipts, type Receipts } from "./domain/receipts";
 import { createRooms, type Rooms } from "./domain/rooms";
@@ -20,6 +21,7 @@ import { createStatus, type Status } from "./domain/status";
 import { createDynamicEvents, createSubscribers, type DynamicEvents, type Subscribers } from "./domain/subscribers";
 import { createTokenService, type TokenService } from "./domain/tokens";
 import { createTyping, type Typing } from "./domain/typing";
+import type { Logger } from "./observability/logger";
 
 export interface Services {
   tokens: TokenService;
@@ -46,9 +48,25 @@ export interface Services {
   dispatch: Dispatch;
   /** Who is connected, a user's status, channel counts, socket health, disconnecting a user (seeds 001, 003, 004). */
   status: Status;
+  /** The durable postback queue and its scheduler (seed 003); the server starts and stops it. */
+  postbacks: Postbacks;
 }
 
-export function createServices(config: Config, database: DatabaseHandle, delivery: Delivery): Services {
+export interface ServiceOptions {
+  /** Where the postback scheduler logs its attempts; silent when left out. */
+  log?: Logger;
+  /** Metrics of the postback scheduler. */
+  postbackObserver?: PostbackObserver;
+}
+
+const silent = { info() {}, warn() {}, error() {} };
+
+export function createServices(
+  config: Config,
+  database: DatabaseHandle,
+  delivery: Delivery,
+  options: ServiceOptions = {},
+): Services {
   const tokens = createTokenService({
     secret: config.jwtSecret,
     defaultExpiresInSeconds: config.jwtExpiresInSeconds,
@@ -74,6 +92,12 @@ export function createServices(config: Config, database: DatabaseHandle, deliver
   const dispatch = createDispatch({ delivery });
   const status = createStatus({ delivery, presence });
   const subscribers = createSubscribers(database.db);
+  const postbacks = createPostbacks({
+    db: database.db,
+    settings: config.postbacks,
+    log: options.log ?? silent,
+    ...(options.postbackObserver ? { observer: options.postbackObserver } : {}),
+  });
   const connectionListeners: ConnectionListener[] = [
     presence.listener,
     typing.listener,
@@ -94,8 +118,13 @@ export function createServices(config: Config, database: DatabaseHandle, deliver
     chat,
     receipts,
     subscribers,
-    dynamicEvents: createDynamicEvents({ subscribers, delivery }),
+    dynamicEvents: createDynamicEvents({
+      subscribers,
+      delivery,
+      forward: (url, payload) => postbacks.enqueueInternal(url, payload),
+    }),
     dispatch,
     status,
+    postbacks,
   };
 }

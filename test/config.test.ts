@@ -48,17 +48,13 @@ describe("config", () => {
   });
 
   test("production requires exp by default; TRUST_PROXY_HOPS counts only behind TRUST_PROXY", () => {
-    const prod = loadConfig({ ...base, NODE_ENV: "production", API_TOKEN: "a".repeat(20), JWT_SECRET: "b".repeat(40) });
+    const PROD = { ...base, NODE_ENV: "production", API_TOKEN: "a".repeat(20), JWT_SECRET: "b".repeat(40) };
+    expect(failure(PROD)).toContain("POSTBACK_SIGNING_SECRET: is required when NODE_ENV=production");
+    expect(loadConfig({ ...PROD, POSTBACKS_ENABLED: "false" }).postbacks.signingSecret).toBeUndefined();
+    const prod = loadConfig({ ...PROD, POSTBACK_SIGNING_SECRET: `whsec_${"A".repeat(43)}=` });
     expect(prod.jwtRequireExp).toBe(true);
-    expect(
-      loadConfig({
-        ...base,
-        NODE_ENV: "production",
-        API_TOKEN: "a".repeat(20),
-        JWT_SECRET: "b".repeat(40),
-        JWT_REQUIRE_EXP: "false",
-      }).jwtRequireExp,
-    ).toBe(false);
+    expect(loadConfig({ ...PROD, POSTBACKS_ENABLED: "false", JWT_REQUIRE_EXP: "false" }).jwtRequireExp).toBe(false);
+    expect(prod.postbacks.allowPrivate).toBe(false);
     expect(loadConfig({ ...base, TRUST_PROXY: "true", TRUST_PROXY_HOPS: "2" }).trustProxyHops).toBe(2);
     expect(loadConfig({ ...base, TRUST_PROXY_HOPS: "2" }).trustProxyHops).toBe(0);
     expect(failure({ ...base, SOCKET_TRANSPORTS: "carrier-pigeon" })).toContain("SOCKET_TRANSPORTS: must be");
@@ -91,15 +87,21 @@ describe("config", () => {
   test("development generates missing secrets once and keeps them beside the database (0600)", () => {
     const dbPath = join(dir, "dev", "sb.db");
     const first = loadConfig({ DATABASE_PATH: dbPath });
-    expect(first.generatedSecrets?.names).toEqual(["API_TOKEN", "JWT_SECRET"]);
+    expect(first.generatedSecrets?.names).toEqual(["API_TOKEN", "JWT_SECRET", "POSTBACK_SIGNING_SECRET"]);
+    expect(first.postbacks.signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(first.apiToken.length).toBeGreaterThanOrEqual(16);
     expect(first.jwtSecret.length).toBeGreaterThanOrEqual(32);
     const file = join(dir, "dev", "dev-secrets.json");
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ API_TOKEN: first.apiToken, JWT_SECRET: first.jwtSecret });
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({
+      API_TOKEN: first.apiToken,
+      JWT_SECRET: first.jwtSecret,
+      POSTBACK_SIGNING_SECRET: first.postbacks.signingSecret,
+    });
     const second = loadConfig({ DATABASE_PATH: dbPath });
     expect(second.apiToken).toBe(first.apiToken);
     expect(second.jwtSecret).toBe(first.jwtSecret);
+    expect(second.postbacks.signingSecret).toBe(first.postbacks.signingSecret as string);
     // A configured value wins and is never written to the file.
     const third = loadConfig({ DATABASE_PATH: dbPath, API_TOKEN: "b".repeat(20) });
     expect(third.apiToken).toBe("b".repeat(20));

@@ -5,6 +5,7 @@
 import { dispatchEvent, messageBroadcast, messageUser, messageUsers, sendNotification } from "./dispatch";
 import { addFriend, listFriends, removeFriend } from "./friends";
 import { createToken, decodeToken, verifyToken } from "./jwt";
+import { cancelPostback, enqueuePostback, getPostback, listPostbacks, postbackStats, retryPostback } from "./postbacks";
 import { channelStats, socketHealth, socketStats } from "./sockets";
 import {
   deleteAllSubscribers,
@@ -55,6 +56,12 @@ export const operations = [
   deleteSubscriber,
   subscribersByEvent,
   deleteAllSubscribers,
+  enqueuePostback,
+  getPostback,
+  listPostbacks,
+  retryPostback,
+  cancelPostback,
+  postbackStats,
 ] as const;
 
 export type Operations = typeof operations;

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseDuration } from "../../contracts/shared/duration";
-import { type Env, envSchema } from "./schema";
+import { type Env, envSchema, WEBHOOK_SECRET } from "./schema";
 
 export { envVars } from "./schema";
 
@@ -49,9 +49,23 @@ export interface Config {
     adapter: Env["SOCKET_ADAPTER"];
   };
   chat: { maxMessageChars: number; typingTimeoutMs: number; presencePublic: boolean };
+  postbacks: {
+    enabled: boolean;
+    /** `whsec_…` (Standard Webhooks); set whenever postbacks are enabled. */
+    signingSecret: string | undefined;
+    concurrency: number;
+    timeoutMs: number;
+    maxRetries: number;
+    backoffMs: number;
+    /** Targets on loopback, private, link-local, CGNAT or metadata addresses are allowed. */
+    allowPrivate: boolean;
+    /** Hosts exempt from the private-address check (lower case). */
+    allowedHosts: string[];
+    retentionMs: number;
+  };
   shutdownTimeoutMs: number;
   /** Which secrets were generated for development (so start-up can say how to use them). */
-  generatedSecrets: { path: string; names: ("API_TOKEN" | "JWT_SECRET")[] } | null;
+  generatedSecrets: { path: string; names: SecretName[] } | null;
 }
 
 export class ConfigError extends Error {
@@ -77,8 +91,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     port: env.PORT,
     host: env.HOST,
     env: env.NODE_ENV,
-    apiToken: secrets.apiToken,
-    jwtSecret: secrets.jwtSecret,
+    apiToken: secrets.values.API_TOKEN as string,
+    jwtSecret: secrets.values.JWT_SECRET as string,
     jwtExpiresInSeconds: parseDuration(env.JWT_EXPIRES_IN) as number,
     jwtRequireExp: env.JWT_REQUIRE_EXP ?? env.NODE_ENV === "production",
     jwtClockToleranceSeconds: env.JWT_CLOCK_TOLERANCE_SECONDS,
@@ -132,24 +146,49 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       typingTimeoutMs: env.TYPING_TIMEOUT_MS,
       presencePublic: env.PRESENCE_PUBLIC,
     },
+    postbacks: {
+      enabled: env.POSTBACKS_ENABLED,
+      signingSecret: secrets.values.POSTBACK_SIGNING_SECRET,
+      concurrency: env.POSTBACK_CONCURRENCY,
+      timeoutMs: env.POSTBACK_TIMEOUT_MS,
+      maxRetries: env.POSTBACK_MAX_RETRIES,
+      backoffMs: env.POSTBACK_BACKOFF_MS,
+      allowPrivate: env.POSTBACK_ALLOW_PRIVATE ?? env.NODE_ENV === "development",
+      allowedHosts: env.POSTBACK_ALLOWED_HOSTS.split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+      retentionMs: (parseDuration(env.POSTBACK_RETENTION) as number) * 1000,
+    },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     generatedSecrets: secrets.generated,
   };
 }
 
-type SecretName = "API_TOKEN" | "JWT_SECRET";
+type SecretName = "API_TOKEN" | "JWT_SECRET" | "POSTBACK_SIGNING_SECRET";
+
+/** Each secret: whether this configuration needs it, how to make one, and what a stored one must look like. */
+const SECRETS: Record<SecretName, { needed(env: Env): boolean; make(): string; valid(v: string): boolean }> = {
+  API_TOKEN: { needed: () => true, make: () => randomSecret(), valid: (v) => v.length >= 16 },
+  JWT_SECRET: { needed: () => true, make: () => randomSecret(), valid: (v) => v.length >= 32 },
+  POSTBACK_SIGNING_SECRET: {
+    needed: (env) => env.POSTBACKS_ENABLED,
+    make: () => `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64")}`,
+    valid: (v) => WEBHOOK_SECRET.test(v),
+  },
+};
 
 /**
- * Production requires both secrets. Elsewhere a missing one is generated once and kept
- * (mode 0600) beside the database, so tokens stay valid across restarts.
+ * Production requires every secret its configuration needs. Elsewhere a missing one is generated
+ * once and kept (mode 0600) beside the database, so tokens and signatures stay valid across restarts.
  */
 function resolveSecrets(env: Env, databasePath: string) {
-  const missing: SecretName[] = [];
-  if (!env.API_TOKEN) missing.push("API_TOKEN");
-  if (!env.JWT_SECRET) missing.push("JWT_SECRET");
-  if (missing.length === 0) {
-    return { apiToken: env.API_TOKEN as string, jwtSecret: env.JWT_SECRET as string, generated: null };
-  }
+  const given: Partial<Record<SecretName, string>> = {
+    API_TOKEN: env.API_TOKEN,
+    JWT_SECRET: env.JWT_SECRET,
+    POSTBACK_SIGNING_SECRET: env.POSTBACK_SIGNING_SECRET,
+  };
+  const missing = (Object.keys(SECRETS) as SecretName[]).filter((n) => SECRETS[n].needed(env) && !given[n]);
+  if (missing.length === 0) return { values: given, generated: null };
   if (env.NODE_ENV === "production") {
     throw new ConfigError(
       `Invalid configuration:\n${missing.map((n) => `  ${n}: is required when NODE_ENV=production`).join("\n")}`,
@@ -159,17 +198,14 @@ function resolveSecrets(env: Env, databasePath: string) {
   const path = join(dataDir, "dev-secrets.json");
   const stored = readStoredSecrets(path);
   const next: Partial<Record<SecretName, string>> = { ...stored };
-  for (const name of missing) next[name] ??= randomSecret();
+  for (const name of missing) next[name] ??= SECRETS[name].make();
   if (missing.some((n) => stored[n] !== next[n])) {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(path, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
     chmodSync(path, 0o600);
   }
-  return {
-    apiToken: env.API_TOKEN ?? (next.API_TOKEN as string),
-    jwtSecret: env.JWT_SECRET ?? (next.JWT_SECRET as string),
-    generated: { path, names: missing },
-  };
+  for (const name of missing) given[name] = next[name];
+  return { values: given, generated: { path, names: missing } };
 }
 
 function readStoredSecrets(path: string): Partial<Record<SecretName, string>> {
@@ -177,8 +213,10 @@ function readStoredSecrets(path: string): Partial<Record<SecretName, string>> {
   try {
     const data = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
     const out: Partial<Record<SecretName, string>> = {};
-    if (typeof data.API_TOKEN === "string" && data.API_TOKEN.length >= 16) out.API_TOKEN = data.API_TOKEN;
-    if (typeof data.JWT_SECRET === "string" && data.JWT_SECRET.length >= 32) out.JWT_SECRET = data.JWT_SECRET;
+    for (const name of Object.keys(SECRETS) as SecretName[]) {
+      const value = data[name];
+      if (typeof value === "string" && SECRETS[name].valid(value)) out[name] = value;
+    }
     return out;
   } catch {
     throw new ConfigError(`Invalid configuration:\n  ${path}: is not valid JSON; delete it to generate new secrets`);

@@ -30,6 +30,9 @@ const ratio = z.coerce
 
 const bool = z.stringbool({ error: 'must be "true" or "false"' });
 
+/** A Standard Webhooks signing secret: `whsec_` and the base64 of at least 24 bytes. */
+export const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/;
+
 export const envVars = {
   PORT: v({ schema: int(0, 65535), default: "3000", doc: "HTTP, tRPC and Socket.IO port (0 picks a free one)" }),
   HOST: v({ schema: z.string().min(1), default: "0.0.0.0", doc: "Interface to listen on" }),
@@ -217,6 +220,45 @@ export const envVars = {
     schema: z.enum(["memory"], { error: "must be memory" }),
     default: "memory",
     doc: "Socket.IO adapter (room broadcasts across nodes)",
+  }),
+  POSTBACKS_ENABLED: v({ schema: bool, default: "true", doc: "Run the postback (webhook) scheduler" }),
+  POSTBACK_SIGNING_SECRET: v({
+    schema: z
+      .string()
+      .regex(WEBHOOK_SECRET, { error: "must be whsec_ followed by base64 (at least 24 bytes)" })
+      .optional(),
+    doc: "Standard Webhooks signing secret (whsec_...). Development: generated once and kept in the data folder; production requires it when postbacks are enabled",
+    secret: true,
+  }),
+  POSTBACK_CONCURRENCY: v({ schema: int(1, 1000), default: "10", doc: "Postback requests in flight at most" }),
+  POSTBACK_TIMEOUT_MS: v({
+    schema: int(100, 600000),
+    default: "30000",
+    doc: "Time limit of one postback attempt (a job may set a shorter timeoutMs)",
+  }),
+  POSTBACK_MAX_RETRIES: v({
+    schema: int(0, 100),
+    default: "3",
+    doc: "Retries after a failed first attempt (a job may set its own maxRetries)",
+  }),
+  POSTBACK_BACKOFF_MS: v({
+    schema: int(1),
+    default: "1000",
+    doc: "Base of the exponential backoff between attempts (full jitter: about 1, 2, 4 s)",
+  }),
+  POSTBACK_ALLOW_PRIVATE: v({
+    schema: bool.optional(),
+    doc: "Allow postbacks to loopback, private, link-local, CGNAT and metadata addresses. Default: true when NODE_ENV=development, else false",
+  }),
+  POSTBACK_ALLOWED_HOSTS: v({
+    schema: z.string(),
+    default: "",
+    doc: "Comma-separated host names exempt from the private-address check",
+  }),
+  POSTBACK_RETENTION: v({
+    schema: DurationString,
+    default: "1h",
+    doc: "How long completed, failed and cancelled jobs (and idempotency keys) are kept",
   }),
   SHUTDOWN_TIMEOUT_MS: v({
     schema: int(0),

@@ -94,3 +94,53 @@ export const subscribers = sqliteTable(
   },
   (t) => [uniqueIndex("subscribers_event_listener_idx").on(t.eventListener)],
 );
+
+/**
+ * Postback jobs (seed 003): outgoing HTTP requests delivered at least once by the in-process
+ * scheduler. Times the scheduler compares (`nextAttemptAt`, `finishedAt`) are epoch milliseconds;
+ * the others ISO strings. `idempotencyKey` is unique while the job is kept (retention), and
+ * `requestHash` tells a replay from a different request under the same key.
+ */
+export const postbacks = sqliteTable(
+  "postbacks",
+  {
+    id: text("id").primaryKey(),
+    postbackUrl: text("postback_url").notNull(),
+    method: text("method", { enum: ["GET", "POST", "PUT", "PATCH"] }).notNull(),
+    headers: text("headers", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    status: text("status", { enum: ["pending", "processing", "completed", "failed", "cancelled"] }).notNull(),
+    retries: integer("retries").notNull(),
+    maxRetries: integer("max_retries").notNull(),
+    timeoutMs: integer("timeout_ms"),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    lastError: text("last_error"),
+    lastResponseStatus: integer("last_response_status"),
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    finishedAt: integer("finished_at"),
+  },
+  (t) => [
+    index("postbacks_due_idx").on(t.status, t.nextAttemptAt),
+    index("postbacks_finished_idx").on(t.finishedAt),
+    uniqueIndex("postbacks_idempotency_key_idx").on(t.idempotencyKey),
+  ],
+);
+
+/** One row per delivery attempt of a postback, removed with it. */
+export const postbackAttempts = sqliteTable(
+  "postback_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    postbackId: text("postback_id")
+      .notNull()
+      .references(() => postbacks.id, { onDelete: "cascade" }),
+    at: text("at").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    responseStatus: integer("response_status"),
+    error: text("error"),
+  },
+  (t) => [index("postback_attempts_postback_idx").on(t.postbackId)],
+);

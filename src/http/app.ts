@@ -74,6 +74,7 @@ export function createHttpApp(deps: HttpDeps) {
         ip: m?.ip ?? "unknown",
         caller: m?.caller ?? { kind: "anonymous" },
         log: log.child({ requestId }),
+        idempotencyKey: request.headers.get("idempotency-key") ?? undefined,
       };
     },
     { limits: { maxBodyBytes: config.httpMaxBodyBytes, trpcMaxBatch: config.trpcMaxBatch } },

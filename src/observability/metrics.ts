@@ -7,6 +7,7 @@ export function createMetrics(prefix: string) {
   const registry = new Registry();
   const p = `${prefix}_`;
   collectDefaultMetrics({ register: registry, prefix: p });
+  let postbackCounts: () => Record<string, number> | undefined = () => undefined;
 
   return {
     registry,
@@ -35,6 +36,39 @@ export function createMetrics(prefix: string) {
       labelNames: ["event", "outcome"] as const,
       registers: [registry],
     }),
+    postbackJobs: new Gauge({
+      name: `${p}postback_jobs`,
+      help: "Postback jobs by status (read from the database when scraped)",
+      labelNames: ["status"] as const,
+      registers: [registry],
+      collect() {
+        const counts = postbackCounts();
+        if (counts) for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+      },
+    }),
+    postbackAttempts: new Counter({
+      name: `${p}postback_attempts_total`,
+      help: "Postback delivery attempts by outcome (success, http_error, network_error, timeout, refused)",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    postbackLatency: new Histogram({
+      name: `${p}postback_delivery_duration_seconds`,
+      help: "Duration of one postback attempt, by outcome",
+      labelNames: ["outcome"] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    postbackQueueWait: new Histogram({
+      name: `${p}postback_queue_wait_seconds`,
+      help: "Time from a postback attempt being due to its start",
+      buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300],
+      registers: [registry],
+    }),
+    /** Where the jobs gauge reads its counts (the postback queue, once built); undefined: no data. */
+    setPostbackCounts(fn: () => Record<string, number> | undefined) {
+      postbackCounts = fn;
+    },
   };
 }
 

@@ -38,9 +38,14 @@ function payloadOf(payload: unknown): { originalData: Record<string, unknown>; r
 export interface DynamicEventsDeps {
   subscribers: Subscribers;
   delivery: Delivery;
+  /**
+   * Queues a postback (the postback queue's enqueue): an accepted event of a subscriber with a
+   * `postbackUrl` is forwarded there as `{ event, userId, roomId, data, timestamp }`.
+   */
+  forward?: (postbackUrl: string, payload: Record<string, unknown>) => unknown;
 }
 
-export function createDynamicEvents({ subscribers, delivery }: DynamicEventsDeps) {
+export function createDynamicEvents({ subscribers, delivery, forward }: DynamicEventsDeps) {
   return {
     /** Whether clients may emit `event` now (a registered name that nothing declared shadows). */
     registered: (event: string): boolean => subscribers.lookup(event) !== undefined,
@@ -54,12 +59,22 @@ export function createDynamicEvents({ subscribers, delivery }: DynamicEventsDeps
       if (!subscriber) throw new AppError("NOT_FOUND", `Unknown event "${clip(event)}"`);
       const { originalData, roomId } = payloadOf(payload);
       if (roomId !== undefined) await requireMember(delivery, sender, roomId);
+      const timestamp = new Date().toISOString();
       if (subscriber.replicable && roomId !== undefined) {
         delivery.emitDynamic({ room: roomId, except: [sender.socketId] }, event, {
           ...originalData,
           userId: sender.userId,
-          timestamp: new Date().toISOString(),
+          timestamp,
           subscriberId: subscriber.id,
+        });
+      }
+      if (subscriber.postbackUrl && forward) {
+        forward(subscriber.postbackUrl, {
+          event,
+          userId: sender.userId,
+          roomId: roomId ?? null,
+          data: originalData.data ?? null,
+          timestamp,
         });
       }
       return {

@@ -4,6 +4,7 @@ import type { Services } from "../../services";
 import { dispatchOperations } from "./dispatch";
 import { friendOperations } from "./friends";
 import { jwtOperations } from "./jwt";
+import { postbackOperations } from "./postbacks";
 import type { OperationFn } from "./run";
 import { socketOperations } from "./sockets";
 import { subscriberOperations } from "./subscribers";
@@ -19,5 +20,6 @@ export function operationImpls(services: Services): OperationImpls {
     ...subscriberOperations(services),
     ...dispatchOperations(services),
     ...userOperations(services),
+    ...postbackOperations(services),
   } satisfies Record<OperationName, unknown>;
 }

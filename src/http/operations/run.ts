@@ -14,6 +14,8 @@ export interface OperationContext {
   /** Who is calling (the API token, an admin or user JWT, nobody). */
   caller: Caller;
   log: Logger;
+  /** The `Idempotency-Key` header as sent (the operation validates it); undefined when absent. */
+  idempotencyKey?: string | undefined;
 }
 
 export type OperationFn<O extends AnyOperation> = (
