@@ -45,6 +45,14 @@ beforeAll(async () => {
       await Bun.sleep(1500);
       return new Response("late");
     },
+    "/endless": () =>
+      new Response(
+        new ReadableStream({
+          pull(controller) {
+            controller.enqueue(new Uint8Array(64 * 1024));
+          },
+        }),
+      ),
     "/busy": async () => {
       await Bun.sleep(40);
       return new Response("ok");
@@ -216,6 +224,14 @@ describe("delivery", () => {
     await settled(id, "completed", 4000);
     const [first, second] = sink.to("/retry-after");
     expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
+  });
+
+  test("an endless response body is cut off after 1 MiB: the 200 completes the job long before the timeout", async () => {
+    const started = performance.now();
+    const id = await queue({ postbackUrl: `${sink.url}/endless`, payload: {}, timeoutMs: 4000 });
+    const done = await settled(id, "completed", 3000);
+    expect(done.lastResponseStatus).toBe(200);
+    expect(performance.now() - started).toBeLessThan(3000);
   });
 
   test("a timeout is a failed attempt", async () => {

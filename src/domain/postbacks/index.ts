@@ -87,6 +87,29 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const MAX_TIMER_MS = 60 * 60 * 1000;
 /** A Retry-After is honoured up to this; beyond it the job waits this long. */
 const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+/** The most of a response body read (and dropped) before the stream is cancelled. */
+const MAX_DISCARDED_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Reads the response body without keeping it, so the connection can be reused, and cancels it past
+ * MAX_DISCARDED_BODY_BYTES: a receiver cannot make us hold (or wait for) an endless answer.
+ */
+async function discardBody(res: Response): Promise<void> {
+  const reader = res.body?.getReader();
+  if (!reader) return;
+  let seen = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+      if (seen > MAX_DISCARDED_BODY_BYTES) return void (await reader.cancel());
+    }
+  } catch {
+    // The attempt's outcome is the status; a broken body after it changes nothing.
+  }
+}
+
 /** Text kept from an error in the job (the message is ours or the runtime's, never the response body). */
 const MAX_ERROR = 300;
 
@@ -199,8 +222,7 @@ export function createPostbacks({ db, settings, log, observer, fetch: http = fet
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
       const res = await http(url, { ...init, redirect: "manual", signal: AbortSignal.any([signal, timeout]) });
-      // The body is not kept; reading it (bounded by the same timeout) lets the connection be reused.
-      await res.arrayBuffer().catch(() => undefined);
+      await discardBody(res);
       if (res.status >= 200 && res.status < 300) return { outcome: "success", status: res.status };
       const error =
         res.status >= 300 && res.status < 400
