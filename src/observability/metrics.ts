@@ -3,6 +3,33 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 
 export type EventOutcome = "ok" | "invalid" | "error" | "unknown" | "not_implemented" | "unavailable" | "rate_limited";
 
+/**
+ * A counter for the hottest path (every Socket.IO event): increments go to a plain map, and are
+ * handed to prom-client when /metrics is scraped, so no label lookup happens per event.
+ */
+function eventCounter(registry: Registry, name: string) {
+  const pending = new Map<string, number>();
+  const counter = new Counter({
+    name,
+    help: "Incoming Socket.IO events by event name and outcome",
+    labelNames: ["event", "outcome"] as const,
+    registers: [registry],
+    collect() {
+      for (const [key, n] of pending) {
+        const [event, outcome] = key.split("\0") as [string, string];
+        counter.inc({ event, outcome }, n);
+      }
+      pending.clear();
+    },
+  });
+  return {
+    inc({ event, outcome }: { event: string; outcome: EventOutcome }) {
+      const key = `${event}\0${outcome}`;
+      pending.set(key, (pending.get(key) ?? 0) + 1);
+    },
+  };
+}
+
 export function createMetrics(prefix: string) {
   const registry = new Registry();
   const p = `${prefix}_`;
@@ -30,12 +57,7 @@ export function createMetrics(prefix: string) {
       labelNames: ["namespace"] as const,
       registers: [registry],
     }),
-    socketEvents: new Counter({
-      name: `${p}socket_events_total`,
-      help: "Incoming Socket.IO events by event name and outcome",
-      labelNames: ["event", "outcome"] as const,
-      registers: [registry],
-    }),
+    socketEvents: eventCounter(registry, `${p}socket_events_total`),
     postbackJobs: new Gauge({
       name: `${p}postback_jobs`,
       help: "Postback jobs by status (read from the database when scraped)",

@@ -87,7 +87,12 @@ export function bindHandlers(
   session: Session,
   deps: BindDeps,
 ) {
-  const log = deps.log.child({ socketId: socket.id, userId: socket.data.user.id });
+  // One child logger per socket, made only when something is logged (most sockets never log here).
+  let childLog: Logger | undefined;
+  const logger = () => {
+    childLog ??= deps.log.child({ socketId: socket.id, userId: socket.data.user.id });
+    return childLog;
+  };
   const contract = deps.contract ?? mainContract;
   const schemas = contract.clientEventSchemas;
   const reply = contract.clientEventReplySchemas;
@@ -99,7 +104,9 @@ export function bindHandlers(
     },
     services: deps.services,
     session,
-    log,
+    get log() {
+      return logger();
+    },
     emit: (event, payload) => (socket.emit as (e: string, p: unknown) => void)(event, payload),
   };
   const count = (event: string, outcome: EventOutcome) => deps.metrics.socketEvents.inc({ event, outcome });
@@ -122,7 +129,10 @@ export function bindHandlers(
       ack,
     );
     if (bucket.refusedLastMinute > limit.abuseLimit) {
-      log.warn({ event: "socket_abuse", refused: bucket.refusedLastMinute }, "too many refused events: disconnected");
+      logger().warn(
+        { event: "socket_abuse", refused: bucket.refusedLastMinute },
+        "too many refused events: disconnected",
+      );
       socket.disconnect(true);
     }
     return false;
@@ -133,38 +143,56 @@ export function bindHandlers(
     for (const [event, handler] of Object.entries(table)) bound.set(event, handler as Handler<ClientEventName>);
   }
 
-  const run = async (event: string, handler: Handler<ClientEventName>, args: unknown[]) => {
-    const ack = typeof args.at(-1) === "function" ? (args.pop() as AckFn) : undefined;
-    if (!admit(event, ack)) return;
-    if (deps.stopping()) {
-      return fail(event, new AppError("SERVICE_UNAVAILABLE", "Server is shutting down: retry"), "unavailable", ack);
-    }
-    const parsed = (schemas[event] as z.ZodType).safeParse(args.length === 0 ? {} : args[0]);
-    if (!parsed.success) return fail(event, invalidInput(fieldIssues(parsed.error.issues)), "invalid", ack);
-    try {
-      const result = await handler(parsed.data as never, ctx);
-      let data: unknown = null;
-      const replySchema = reply[event];
-      if (replySchema) {
-        const checked = replySchema.safeParse(result);
-        if (!checked.success) {
-          log.error({ event, issues: checked.error.issues }, "handler reply breaks its contract");
-          return fail(event, new AppError("INTERNAL", "Internal error"), "error", ack);
-        }
-        data = checked.data;
+  /** The handler's result becomes the ack, once it passed the reply schema. */
+  const finish = (event: string, ack: AckFn | undefined, result: unknown) => {
+    let data: unknown = null;
+    const replySchema = reply[event];
+    if (replySchema) {
+      const checked = replySchema.safeParse(result);
+      if (!checked.success) {
+        logger().error({ event, issues: checked.error.issues }, "handler reply breaks its contract");
+        return fail(event, new AppError("INTERNAL", "Internal error"), "error", ack);
       }
-      count(event, "ok");
-      ack?.(rawAck.has(event) ? data : { success: true, data });
+      data = checked.data;
+    }
+    count(event, "ok");
+    ack?.(rawAck.has(event) ? data : { success: true, data });
+  };
+  const failed = (event: string, ack: AckFn | undefined, error: unknown) => {
+    if (!(error instanceof AppError)) logger().error({ err: error, event }, "handler failed");
+    fail(event, AppError.from(error), "error", ack);
+  };
+
+  /**
+   * Runs one event. A handler that answers synchronously is acked in the same tick (no promise, no
+   * in-flight tracking); one that returns a promise is tracked, so shutdown waits for its ack.
+   */
+  const run = (event: string, handler: Handler<ClientEventName>, args: unknown[]) => {
+    const ack = typeof args.at(-1) === "function" ? (args.pop() as AckFn) : undefined;
+    try {
+      if (!admit(event, ack)) return;
+      if (deps.stopping()) {
+        return fail(event, new AppError("SERVICE_UNAVAILABLE", "Server is shutting down: retry"), "unavailable", ack);
+      }
+      const parsed = (schemas[event] as z.ZodType).safeParse(args.length === 0 ? {} : args[0]);
+      if (!parsed.success) return fail(event, invalidInput(fieldIssues(parsed.error.issues)), "invalid", ack);
+      const result: unknown = handler(parsed.data as never, ctx);
+      if (result instanceof Promise) {
+        void deps.drain.track(
+          result.then(
+            (r) => finish(event, ack, r),
+            (error) => failed(event, ack, error),
+          ),
+        );
+      } else finish(event, ack, result);
     } catch (error) {
-      if (!(error instanceof AppError)) log.error({ err: error, event }, "handler failed");
-      fail(event, AppError.from(error), "error", ack);
+      failed(event, ack, error);
     }
   };
 
   for (const event of deps.declared) {
     const handler = bound.get(event);
-    if (handler)
-      socket.on(event as ClientEventName, (...args: unknown[]) => void deps.drain.track(run(event, handler, args)));
+    if (handler) socket.on(event as ClientEventName, (...args: unknown[]) => run(event, handler, args));
   }
 
   /** A registered dynamic event (seed 000): the domain answers it; the metric label is one for all names. */
@@ -181,7 +209,7 @@ export function bindHandlers(
       count(DYNAMIC, "ok");
       ack?.({ success: true, data });
     } catch (error) {
-      if (!(error instanceof AppError)) log.error({ err: error, event }, "dynamic event failed");
+      if (!(error instanceof AppError)) logger().error({ err: error, event }, "dynamic event failed");
       const failure = AppError.from(error);
       fail(DYNAMIC, failure, failure.code === "BAD_REQUEST" ? "invalid" : "error", ack);
     }
@@ -199,7 +227,7 @@ export function bindHandlers(
     if (dynamic) return void deps.drain.track(runDynamic(event, args[0] === ack ? undefined : args[0], ack));
     const name = clip(String(event));
     if (deps.declared.includes(event)) {
-      log.error({ event }, "declared event has no handler");
+      logger().error({ event }, "declared event has no handler");
       return fail(
         event,
         new AppError("NOT_IMPLEMENTED", `Event "${name}" is declared but not handled by this server`),
