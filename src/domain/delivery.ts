@@ -30,6 +30,8 @@ export interface Delivery {
    * The caller makes sure the name is neither declared nor reserved (`domain/events/names.ts`).
    */
   emitDynamic(target: Target, event: string, payload: unknown): void;
+  /** Whether a socket is in a room (answered locally when the socket is on this node). */
+  inRoom(socketId: string, room: string): boolean | Promise<boolean>;
   join(socketId: string, room: string): Promise<void>;
   leave(socketId: string, room: string): Promise<void>;
   /** Closes the matched sockets; resolves with how many there were. */

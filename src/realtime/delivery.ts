@@ -25,6 +25,14 @@ export function createDelivery(io: AppServer): Delivery {
   return {
     emit,
     emitDynamic: emit,
+    inRoom(socketId, room) {
+      const local = nsp.sockets.get(socketId);
+      if (local) return local.rooms.has(room);
+      return nsp
+        .in(socketId)
+        .fetchSockets()
+        .then((sockets) => sockets.some((s) => s.id === socketId && s.rooms.has(room)));
+    },
     async join(socketId, room) {
       nsp.in(socketId).socketsJoin(room);
     },

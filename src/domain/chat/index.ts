@@ -9,7 +9,7 @@
  *
  * History pages by id: ids are UUIDv7, so id order is time order and a message id is the cursor.
  */
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { ChatMessage, MessageHistory, MessageHistoryPayload, MessageSendPayload } from "../../../generated/events";
 import type { Db } from "../../db/client";
 import { messages } from "../../db/schema";
@@ -41,6 +41,22 @@ export const toChatMessage = (r: Row): ChatMessage => ({
 });
 
 export function createChat({ db, delivery, maxMessageChars }: ChatDeps) {
+  // Prepared once: building the statement per message cost more than running it.
+  const insertMessage = db
+    .insert(messages)
+    .values({
+      id: sql.placeholder("id"),
+      roomId: sql.placeholder("roomId"),
+      senderId: sql.placeholder("senderId"),
+      content: sql.placeholder("content"),
+      type: sql.placeholder("type"),
+      clientMessageId: sql.placeholder("clientMessageId"),
+      createdAt: sql.placeholder("createdAt"),
+    })
+    .onConflictDoNothing({ target: [messages.senderId, messages.clientMessageId] })
+    .returning()
+    .prepare();
+
   const sameMessage = (row: Row, input: MessageSendPayload) =>
     row.roomId === input.roomId && row.content === input.content && row.type === (input.type ?? "text");
 
@@ -82,20 +98,15 @@ export function createChat({ db, delivery, maxMessageChars }: ChatDeps) {
         throw error;
       }
 
-      const [row] = db
-        .insert(messages)
-        .values({
-          id: Bun.randomUUIDv7(),
-          roomId: input.roomId,
-          senderId: sender.userId,
-          content: input.content,
-          type: input.type ?? "text",
-          clientMessageId: input.clientMessageId ?? null,
-          createdAt: new Date().toISOString(),
-        })
-        .onConflictDoNothing({ target: [messages.senderId, messages.clientMessageId] })
-        .returning()
-        .all();
+      const [row] = insertMessage.all({
+        id: Bun.randomUUIDv7(),
+        roomId: input.roomId,
+        senderId: sender.userId,
+        content: input.content,
+        type: input.type ?? "text",
+        clientMessageId: input.clientMessageId ?? null,
+        createdAt: new Date().toISOString(),
+      });
       // Nothing inserted: this clientMessageId is stored already (a repeat, or a race the unique index decided).
       if (!row) {
         const stored = repeatOf(sender.userId, input);

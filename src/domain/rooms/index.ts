@@ -29,10 +29,7 @@ const isReserved = (roomId: string, socketId: string) => roomId.startsWith("user
 
 /** FORBIDDEN unless the socket is in the room (its own id and the `user:*` rooms are not rooms here). */
 export async function requireMember(delivery: Delivery, { socketId }: RoomMember, roomId: string): Promise<void> {
-  if (!isReserved(roomId, socketId)) {
-    const [connection] = (await delivery.connections({ socket: socketId })).filter((c) => c.socketId === socketId);
-    if (connection?.rooms.includes(roomId)) return;
-  }
+  if (!isReserved(roomId, socketId) && (await delivery.inRoom(socketId, roomId))) return;
   throw new AppError("FORBIDDEN", `Not a member of room "${clip(roomId)}": join it first`);
 }
 
