@@ -1,6 +1,7 @@
 /** Wires config -> database -> services -> transports on one port, and tears them down in order. */
 import type { Config } from "./config";
 import { openDatabase } from "./db/client";
+import { createCallerAuth } from "./domain/callers";
 import { createHttpApp } from "./http/app";
 import { BUN_MAX_REQUEST_BODY_SIZE } from "./http/body";
 import { docsRoutes } from "./http/docs";
@@ -8,7 +9,6 @@ import { errorResponse } from "./http/errors";
 import { operationImpls } from "./http/operations";
 import { probeRoutes } from "./http/probes";
 import { restRoutes } from "./http/rest";
-import { createCallerAuth } from "./http/security";
 import { createAdminRouter } from "./http/trpc";
 import { trpcRoute } from "./http/trpc-route";
 import { createDrain } from "./lifecycle";
@@ -57,8 +57,9 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   });
   let databaseOpen = true;
   metrics.setPostbackCounts(() => (databaseOpen ? services.postbacks.stats().counts : undefined));
-  realtime.start({ services, drain, handlers: opts.handlers ?? namespaceHandlers });
+  // Who a credential speaks for: one answer for the admin API and the Socket.IO handshake.
   const callers = createCallerAuth(config.apiToken, services.tokens);
+  realtime.start({ services, callers, drain, handlers: opts.handlers ?? namespaceHandlers });
   const impls = operationImpls(services);
 
   const http = createHttpApp({ config, metrics, log, callers, socketPath: SOCKET_PATH });

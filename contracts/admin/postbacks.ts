@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { operation } from "../operation";
+import { nextCursor, PAGE_DESCRIPTION, pageLimit } from "../shared/page";
 
 export const POSTBACK_STATUSES = ["pending", "processing", "completed", "failed", "cancelled"] as const;
 export const PostbackStatus = z.enum(POSTBACK_STATUSES).meta({
@@ -162,13 +163,13 @@ export const listPostbacks = operation({
   path: "/api/queue/postback",
   auth: "admin",
   summary: "Postback jobs, newest first, by status, a page at a time",
-  description: "Pass the answer's `nextCursor` as `cursor` for the next page; it is null on the last one.",
+  description: PAGE_DESCRIPTION,
   input: z.object({
     status: PostbackStatus.optional(),
-    limit: z.number().int().min(1).max(200).default(50),
+    limit: pageLimit("Jobs", 200, 50),
     cursor: z.uuid().optional().meta({ description: "The `nextCursor` of the previous page" }),
   }),
-  output: z.object({ items: z.array(PostbackJob), nextCursor: z.string().nullable() }),
+  output: z.object({ items: z.array(PostbackJob), nextCursor }),
   example: { input: { status: "completed", limit: 50 }, output: { items: [example], nextCursor: null } },
 });
 

@@ -1,6 +1,7 @@
 /** Connection management for backends (seed 003: /api/socket/sockets/..., seed 001: /api/socket/health). */
 import { z } from "zod";
 import { operation } from "../operation";
+import { nextCursor, PAGE_DESCRIPTION, pageCursor, pageLimit } from "../shared/page";
 import { Channel } from "./dispatch";
 
 export const SocketInfo = z
@@ -21,15 +22,15 @@ export const socketStats = operation({
   path: "/api/socket/sockets/stats",
   auth: "admin",
   summary: "Open connections: how many, and one page of them, oldest first (seed 003)",
-  description: "Pass `nextCursor` back as `cursor` for the next page; it is null on the last one.",
+  description: PAGE_DESCRIPTION,
   input: z.object({
-    limit: z.number().int().min(1).max(1000).default(100).meta({ description: "Connections per page" }),
-    cursor: z.string().min(1).max(512).optional().meta({ description: "`nextCursor` of the previous page" }),
+    limit: pageLimit("Connections"),
+    cursor: pageCursor,
   }),
   output: z.object({
     totalConnections: z.number().int().meta({ description: "Open connections in all (every page)" }),
     connections: z.array(SocketInfo),
-    nextCursor: z.string().nullable(),
+    nextCursor,
   }),
   example: {
     input: { limit: 100 },

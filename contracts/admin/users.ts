@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { operation } from "../operation";
+import { nextCursor, PAGE_DESCRIPTION, pageCursor, pageLimit } from "../shared/page";
 
 const UserId = z.string().min(1).max(256).meta({ description: "A user id (the token's `sub`)", example: "user123" });
 
@@ -32,10 +33,10 @@ export const connectedUsers = operation({
   summary: "Connected users with their device counts, by user id (seed 004)",
   description:
     "Every user with at least one open socket (trusted service connections included), invisible ones too. " +
-    "Pass `nextCursor` back as `cursor` for the next page; it is null on the last one.",
+    PAGE_DESCRIPTION,
   input: z.object({
-    limit: z.number().int().min(1).max(1000).default(100).meta({ description: "Users per page" }),
-    cursor: z.string().min(1).max(512).optional().meta({ description: "`nextCursor` of the previous page" }),
+    limit: pageLimit("Users"),
+    cursor: pageCursor,
   }),
   output: z.object({
     totalUsers: z.number().int().meta({ description: "Connected users in all (every page)" }),
@@ -48,7 +49,7 @@ export const connectedUsers = operation({
         connectedAt: z.iso.datetime().meta({ description: "When its oldest open socket connected" }),
       }),
     ),
-    nextCursor: z.string().nullable(),
+    nextCursor,
   }),
   example: {
     input: { limit: 100 },

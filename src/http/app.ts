@@ -9,6 +9,7 @@ import { socketHealth } from "../../contracts/admin/sockets";
 import type { ErrorCode } from "../../contracts/errors";
 import { systemPaths } from "../../contracts/system";
 import type { Config } from "../config";
+import type { Caller, CallerAuth } from "../domain/callers";
 import { AppError, clip } from "../domain/errors";
 import { declaredTooLarge } from "../domain/limits/body";
 import { createRateLimiter } from "../domain/limits/rate-limit";
@@ -18,7 +19,7 @@ import { docPages, docPaths } from "./docs";
 import { errorResponse } from "./errors";
 import { createAllowedMethods } from "./methods";
 import type { RequestContextFn } from "./request-context";
-import { type Caller, type CallerAuth, clientIp, securityHeaders } from "./security";
+import { clientIp, securityHeaders } from "./security";
 import { isTrpcPath, trpcCalls } from "./trpc-route";
 
 export interface HttpDeps {

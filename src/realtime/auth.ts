@@ -12,8 +12,8 @@
  * - on `/internal` (backend services, seed 002's internal gateway) it is required, or an end-user JWT
  *   with `role: "admin"`; any other end-user token is refused with FORBIDDEN.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { JWTPayload } from "jose";
+import { type CallerAuth, isAdminClaims } from "../domain/callers";
 import type { TokenService } from "../domain/tokens";
 import type { Logger } from "../observability/logger";
 import type { AppSocket } from "./types";
@@ -37,8 +37,8 @@ export interface AuthDeps {
   maxSocketsPerUser: number;
   clientIp: (socket: AppSocket) => string;
   log: Logger;
-  /** API_TOKEN: trusted service connections (main namespace) and services on /internal. Unset: neither. */
-  apiToken?: string;
+  /** Recognises API_TOKEN (trusted service connections, services on /internal) and admin JWTs. */
+  callers: Pick<CallerAuth, "isApiToken">;
 }
 
 /** The namespace of backend services (seed 002's internal gateway). */
@@ -46,8 +46,6 @@ export const INTERNAL_NAMESPACE = "/internal";
 
 type RefusalCode = "UNAUTHORIZED" | "FORBIDDEN" | "BAD_REQUEST" | "RATE_LIMITED";
 const refuse = (code: RefusalCode, message: string) => Object.assign(new Error(message), { data: { code, message } });
-
-const digest = (s: string) => createHash("sha256").update(s).digest();
 
 /** A trusted connection's ids: room-id characters, so a channel is a valid room and both are safe in logs. */
 const ID = /^[A-Za-z0-9:_.@-]{1,128}$/;
@@ -65,14 +63,11 @@ interface Identity {
   channel?: string;
 }
 
-/**
- * Who a handshake speaks for, or why it is refused. `API_TOKEN` is compared as SHA-256 digests in
- * constant time, so neither its content nor its length leaks through timing.
- */
-async function identify(socket: AppSocket, deps: AuthDeps, expected: Buffer | undefined) {
+/** Who a handshake speaks for, or why it is refused. */
+async function identify(socket: AppSocket, deps: AuthDeps) {
   const token = tokenFrom(socket.handshake);
   const internal = socket.nsp.name === INTERNAL_NAMESPACE;
-  if (token && expected && timingSafeEqual(digest(token), expected)) {
+  if (token && deps.callers.isApiToken(token)) {
     const userId = queryParam(socket.handshake, "userId");
     const channel = internal ? undefined : queryParam(socket.handshake, "channel");
     for (const [name, value] of [
@@ -101,7 +96,7 @@ async function identify(socket: AppSocket, deps: AuthDeps, expected: Buffer | un
   }
   const result = await deps.tokens.verify(token);
   if (!result.valid) return { refused: refuse("UNAUTHORIZED", result.message), reason: result.reason };
-  if (internal && result.payload.role !== "admin") {
+  if (internal && !isAdminClaims(result.payload)) {
     return {
       refused: refuse("FORBIDDEN", `${INTERNAL_NAMESPACE} needs API_TOKEN or an admin token (role: "admin")`),
       reason: "NOT_ADMIN",
@@ -117,11 +112,10 @@ async function identify(socket: AppSocket, deps: AuthDeps, expected: Buffer | un
  */
 export function authenticate(deps: AuthDeps) {
   const { maxSocketsPerUser, clientIp, log } = deps;
-  const expected = deps.apiToken ? digest(deps.apiToken) : undefined;
   const socketsOf = new Map<string, number>();
   return async (socket: AppSocket, next: (err?: Error) => void) => {
     const ip = clientIp(socket);
-    const result = await identify(socket, deps, expected);
+    const result = await identify(socket, deps);
     if ("refused" in result) {
       log.info(
         { event: "connection_refused", ip, reason: result.reason, namespace: socket.nsp.name },

@@ -9,6 +9,7 @@ import { Server as Engine } from "@socket.io/bun-engine";
 import { Server } from "socket.io";
 import { namespaces } from "../../generated/events";
 import type { Config } from "../config";
+import type { CallerAuth } from "../domain/callers";
 import type { ConnectionListener } from "../domain/connections/events";
 import { userRoom } from "../domain/delivery";
 import type { AppError } from "../domain/errors";
@@ -111,7 +112,17 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
     },
 
     /** Binds authentication and the handler tables; call once, after the services exist. */
-    start({ services, drain, handlers }: { services: Services; drain: Drain; handlers: NamespaceHandlers }) {
+    start({
+      services,
+      callers,
+      drain,
+      handlers,
+    }: {
+      services: Services;
+      callers: CallerAuth;
+      drain: Drain;
+      handlers: NamespaceHandlers;
+    }) {
       for (const [path, tables] of Object.entries(handlers) as [string, Record<string, HandlerTable>][]) {
         const nsp = io.of(path);
         nsp.use(
@@ -120,7 +131,7 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
             maxSocketsPerUser: config.socket.maxSocketsPerUser,
             clientIp: (socket) => admission.ipOf(socket.conn),
             log,
-            apiToken: config.apiToken,
+            callers,
           }),
         );
         nsp.on("connection", (socket) => {

@@ -13,7 +13,7 @@
  * (claimed, not yet confirmed), a redelivery timer, and clients that dedupe by id.
  */
 import { eq } from "drizzle-orm";
-import type { DirectMessage, DirectResult } from "../../../generated/events";
+import type { DirectMessage, DirectResult, InternalSendResult } from "../../../generated/events";
 import type { Db } from "../../db/client";
 import { directQueue } from "../../db/schema";
 import type { Logger } from "../../observability/logger";
@@ -149,6 +149,20 @@ export function createDirect({ db, delivery, maxMessageChars, log }: DirectDeps)
         status,
         recipients: { total: recipients.length, sent, failed, queued },
         timestamp: message.timestamp,
+      };
+    },
+
+    /**
+     * A backend service's send through /internal (seed 002's internal gateway): `metadata.source` is
+     * "internal_service", and the answer is seed 002's shape, where stored recipients count as sent.
+     */
+    async sendFromService(serviceId: string, input: DirectInput): Promise<InternalSendResult> {
+      const { recipients, timestamp } = await this.send(serviceId, input, { internal: true });
+      const reached = [...recipients.sent, ...recipients.queued];
+      return {
+        status: reached.length > 0 ? "sent" : "error",
+        recipients: { total: recipients.total, sent: reached, failed: recipients.failed },
+        timestamp,
       };
     },
 

@@ -10,9 +10,11 @@
  *   jitter, up to `maxRetries`; 410 and a refused target fail at once; 429/503 honour Retry-After.
  * - Finished jobs older than `retentionMs` are removed (their idempotency keys with them).
  */
+
 import { createHash } from "node:crypto";
 import { and, asc, desc, eq, inArray, lt, lte, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
+import type { Config } from "../../config";
 import type { Db } from "../../db/client";
 import { postbackAttempts, postbacks } from "../../db/schema";
 import { AppError, clip, invalidInput } from "../errors";
@@ -23,16 +25,8 @@ export type PostbackRow = typeof postbacks.$inferSelect;
 export type PostbackStatus = PostbackRow["status"];
 export const STATUSES: readonly PostbackStatus[] = ["pending", "processing", "completed", "failed", "cancelled"];
 
-export interface PostbackSettings {
-  signingSecret: string | undefined;
-  concurrency: number;
-  timeoutMs: number;
-  maxRetries: number;
-  backoffMs: number;
-  allowPrivate: boolean;
-  allowedHosts: string[];
-  retentionMs: number;
-}
+/** The POSTBACK_* settings (their one home is the config table). */
+export type PostbackSettings = Omit<Config["postbacks"], "enabled">;
 
 export type AttemptOutcome = "success" | "http_error" | "network_error" | "timeout" | "refused";
 

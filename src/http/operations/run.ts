@@ -4,9 +4,9 @@
  */
 import type { z } from "zod";
 import type { AnyOperation } from "../../../contracts/operation";
+import type { Caller } from "../../domain/callers";
 import { AppError, fieldIssues, invalidInput } from "../../domain/errors";
 import type { Logger } from "../../observability/logger";
-import type { Caller } from "../security";
 
 export interface OperationContext {
   requestId: string;

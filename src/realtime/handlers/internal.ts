@@ -3,12 +3,7 @@
  * the namespace's own generated maps; `send_message` acks seed 002's shape itself (`x-ack: raw`).
  */
 import type { z } from "zod";
-import type {
-  InternalClientEventName,
-  InternalClientEventPayload,
-  InternalSendResult,
-  namespaces,
-} from "../../../generated/events";
+import type { InternalClientEventName, InternalClientEventPayload, namespaces } from "../../../generated/events";
 import type { HandlerContext } from "../bind";
 
 type Replies = (typeof namespaces)["/internal"]["clientEventReplySchemas"];
@@ -29,14 +24,5 @@ export const internal = internalHandlers({
    * The same delivery as `message:direct` (offline recipients are stored for their next connect), with
    * `metadata.source = "internal_service"`, answered in seed 002's shape: stored recipients count as sent.
    */
-  send_message: async (input, ctx): Promise<InternalSendResult> => {
-    const { recipients, timestamp } = await ctx.services.direct.send(ctx.user.id, input, { internal: true });
-    const failed = new Set(recipients.failed);
-    const reached = [...new Set(input.recipientIds)].filter((id) => !failed.has(id));
-    return {
-      status: reached.length > 0 ? "sent" : "error",
-      recipients: { total: recipients.total, sent: reached, failed: recipients.failed },
-      timestamp,
-    };
-  },
+  send_message: (input, ctx) => ctx.services.direct.sendFromService(ctx.user.id, input),
 });
