@@ -1,5 +1,5 @@
 /**
- * Binds handler tables (keyed by the generated event names) to a socket. Every payload passes its
+ * Binds handler tables (keyed by the generated event names) to sockets. Every payload passes its
  * generated validator before the handler runs; the handler's result becomes the ack
  * `{ success: true, data }`, a thrown AppError `{ success: false, error }`. Without an ack
  * callback a failure is sent as an `error` event instead, so nothing fails silently. An undeclared
@@ -77,164 +77,196 @@ export interface BindDeps {
   rateLimit?: { ratePerSecond: number; burst: number; abuseLimit: number };
   /** The namespace's validators and ack styles; default: the main namespace's. */
   contract?: NamespaceContract;
+  /** Run-time event names (seed 000's subscribers) are answered here: the main namespace only. */
+  dynamicEvents?: boolean;
 }
 
 const mainContract: NamespaceContract = { clientEventSchemas, clientEventReplySchemas, rawAckEvents: [] };
 
-export function bindHandlers(
-  socket: AppSocket,
-  tables: Record<string, HandlerTable>,
-  session: Session,
-  deps: BindDeps,
-) {
-  // One child logger per socket, made only when something is logged (most sockets never log here).
-  let childLog: Logger | undefined;
-  const logger = () => {
-    childLog ??= deps.log.child({ socketId: socket.id, userId: socket.data.user.id });
-    return childLog;
-  };
+/** A socket's handler context. Getters and methods live on the prototype: a connection costs one small object. */
+class SocketContext implements HandlerContext {
+  #log: Logger | undefined;
+  constructor(
+    readonly socket: AppSocket,
+    readonly services: Services,
+    readonly session: Session,
+    private readonly baseLog: Logger,
+  ) {}
+  get user() {
+    return this.socket.data.user; // replaced by auth:refresh
+  }
+  /** One child logger per socket, made only when something is logged (most sockets never log here). */
+  get log() {
+    this.#log ??= this.baseLog.child({ socketId: this.socket.id, userId: this.socket.data.user.id });
+    return this.#log;
+  }
+  emit<E extends ServerEventName>(event: E, payload: ServerEventPayload<E>) {
+    (this.socket.emit as (e: string, p: unknown) => void)(event, payload);
+  }
+}
+
+/** What one socket carries between its events. */
+interface Bound {
+  ctx: SocketContext;
+  bucket: ReturnType<typeof createTokenBucket> | undefined;
+}
+
+/**
+ * Prepares a namespace's handler tables once; the returned function binds them to each socket with
+ * one `onAny` listener (a listener per event per socket cost time on every connect, and memory).
+ */
+export function createBinder(tables: Record<string, HandlerTable>, deps: BindDeps) {
   const contract = deps.contract ?? mainContract;
   const schemas = contract.clientEventSchemas;
   const reply = contract.clientEventReplySchemas;
   const rawAck = new Set(contract.rawAckEvents);
-  const ctx: HandlerContext = {
-    socket,
-    get user() {
-      return socket.data.user; // replaced by auth:refresh
-    },
-    services: deps.services,
-    session,
-    get log() {
-      return logger();
-    },
-    emit: (event, payload) => (socket.emit as (e: string, p: unknown) => void)(event, payload),
-  };
+  const declared = new Set(deps.declared);
+  const handlersByEvent = new Map<string, Handler<ClientEventName>>();
+  for (const table of Object.values(tables)) {
+    for (const [event, handler] of Object.entries(table)) {
+      if (declared.has(event)) handlersByEvent.set(event, handler as Handler<ClientEventName>);
+    }
+  }
   const count = (event: string, outcome: EventOutcome) => deps.metrics.socketEvents.inc({ event, outcome });
 
-  const fail = (event: string, error: AppError, outcome: EventOutcome, ack: AckFn | undefined) => {
+  const fail = (b: Bound, event: string, error: AppError, outcome: EventOutcome, ack: AckFn | undefined) => {
     count(event, outcome);
     if (ack) ack({ success: false, error: error.toBody() });
-    else ctx.emit("error", error.toBody());
+    else b.ctx.emit("error", error.toBody());
   };
 
-  const bucket = deps.rateLimit ? createTokenBucket(deps.rateLimit) : undefined;
   /** false when the event must not run: over the rate (answered RATE_LIMITED; persistent abuse disconnects). */
-  const admit = (event: string, ack: AckFn | undefined): boolean => {
-    if (!bucket || bucket.take()) return true;
+  const admit = (b: Bound, event: string, ack: AckFn | undefined): boolean => {
+    if (!b.bucket || b.bucket.take()) return true;
     const limit = deps.rateLimit as NonNullable<BindDeps["rateLimit"]>;
     fail(
+      b,
       event,
       new AppError("RATE_LIMITED", `Too many events: at most ${limit.ratePerSecond} per second`),
       "rate_limited",
       ack,
     );
-    if (bucket.refusedLastMinute > limit.abuseLimit) {
-      logger().warn(
-        { event: "socket_abuse", refused: bucket.refusedLastMinute },
+    if (b.bucket.refusedLastMinute > limit.abuseLimit) {
+      b.ctx.log.warn(
+        { event: "socket_abuse", refused: b.bucket.refusedLastMinute },
         "too many refused events: disconnected",
       );
-      socket.disconnect(true);
+      b.ctx.socket.disconnect(true);
     }
     return false;
   };
 
-  const bound = new Map<string, Handler<ClientEventName>>();
-  for (const table of Object.values(tables)) {
-    for (const [event, handler] of Object.entries(table)) bound.set(event, handler as Handler<ClientEventName>);
-  }
-
   /** The handler's result becomes the ack, once it passed the reply schema. */
-  const finish = (event: string, ack: AckFn | undefined, result: unknown) => {
+  const finish = (b: Bound, event: string, ack: AckFn | undefined, result: unknown) => {
     let data: unknown = null;
     const replySchema = reply[event];
     if (replySchema) {
       const checked = replySchema.safeParse(result);
       if (!checked.success) {
-        logger().error({ event, issues: checked.error.issues }, "handler reply breaks its contract");
-        return fail(event, new AppError("INTERNAL", "Internal error"), "error", ack);
+        b.ctx.log.error({ event, issues: checked.error.issues }, "handler reply breaks its contract");
+        return fail(b, event, new AppError("INTERNAL", "Internal error"), "error", ack);
       }
       data = checked.data;
     }
     count(event, "ok");
     ack?.(rawAck.has(event) ? data : { success: true, data });
   };
-  const failed = (event: string, ack: AckFn | undefined, error: unknown) => {
-    if (!(error instanceof AppError)) logger().error({ err: error, event }, "handler failed");
-    fail(event, AppError.from(error), "error", ack);
+  const failed = (b: Bound, event: string, ack: AckFn | undefined, error: unknown) => {
+    if (!(error instanceof AppError)) b.ctx.log.error({ err: error, event }, "handler failed");
+    fail(b, event, AppError.from(error), "error", ack);
   };
 
   /**
    * Runs one event. A handler that answers synchronously is acked in the same tick (no promise, no
    * in-flight tracking); one that returns a promise is tracked, so shutdown waits for its ack.
    */
-  const run = (event: string, handler: Handler<ClientEventName>, args: unknown[]) => {
+  const run = (b: Bound, event: string, handler: Handler<ClientEventName>, args: unknown[]) => {
     const ack = typeof args.at(-1) === "function" ? (args.pop() as AckFn) : undefined;
     try {
-      if (!admit(event, ack)) return;
+      if (!admit(b, event, ack)) return;
       if (deps.stopping()) {
-        return fail(event, new AppError("SERVICE_UNAVAILABLE", "Server is shutting down: retry"), "unavailable", ack);
+        return fail(
+          b,
+          event,
+          new AppError("SERVICE_UNAVAILABLE", "Server is shutting down: retry"),
+          "unavailable",
+          ack,
+        );
       }
       const parsed = (schemas[event] as z.ZodType).safeParse(args.length === 0 ? {} : args[0]);
-      if (!parsed.success) return fail(event, invalidInput(fieldIssues(parsed.error.issues)), "invalid", ack);
-      const result: unknown = handler(parsed.data as never, ctx);
+      if (!parsed.success) return fail(b, event, invalidInput(fieldIssues(parsed.error.issues)), "invalid", ack);
+      const result: unknown = handler(parsed.data as never, b.ctx);
       if (result instanceof Promise) {
         void deps.drain.track(
           result.then(
-            (r) => finish(event, ack, r),
-            (error) => failed(event, ack, error),
+            (r) => finish(b, event, ack, r),
+            (error) => failed(b, event, ack, error),
           ),
         );
-      } else finish(event, ack, result);
+      } else finish(b, event, ack, result);
     } catch (error) {
-      failed(event, ack, error);
+      failed(b, event, ack, error);
     }
   };
 
-  for (const event of deps.declared) {
-    const handler = bound.get(event);
-    if (handler) socket.on(event as ClientEventName, (...args: unknown[]) => run(event, handler, args));
-  }
-
   /** A registered dynamic event (seed 000): the domain answers it; the metric label is one for all names. */
-  const runDynamic = async (event: string, payload: unknown, ack: AckFn | undefined) => {
+  const runDynamic = async (b: Bound, event: string, payload: unknown, ack: AckFn | undefined) => {
     if (deps.stopping()) {
-      return fail(DYNAMIC, new AppError("SERVICE_UNAVAILABLE", "Server is shutting down: retry"), "unavailable", ack);
+      return fail(
+        b,
+        DYNAMIC,
+        new AppError("SERVICE_UNAVAILABLE", "Server is shutting down: retry"),
+        "unavailable",
+        ack,
+      );
     }
     try {
       const data = await deps.services.dynamicEvents.handle(
-        { socketId: socket.id, userId: ctx.user.id },
+        { socketId: b.ctx.socket.id, userId: b.ctx.user.id },
         event,
         payload,
       );
       count(DYNAMIC, "ok");
       ack?.({ success: true, data });
     } catch (error) {
-      if (!(error instanceof AppError)) logger().error({ err: error, event }, "dynamic event failed");
+      if (!(error instanceof AppError)) b.ctx.log.error({ err: error, event }, "dynamic event failed");
       const failure = AppError.from(error);
-      fail(DYNAMIC, failure, failure.code === "BAD_REQUEST" ? "invalid" : "error", ack);
+      fail(b, DYNAMIC, failure, failure.code === "BAD_REQUEST" ? "invalid" : "error", ack);
     }
   };
-  // Run-time names are the main namespace's (asyncapi.yaml: the `{eventName}` channel).
-  const dynamicEvents = socket.nsp.name === "/";
 
-  // Registered dynamic events are run; undeclared events, and declared ones this server has no
-  // handler for, get a clear answer. All of them go through the rate limit first.
-  socket.onAny((event: string, ...args: unknown[]) => {
-    if (bound.has(event) && deps.declared.includes(event)) return;
+  /**
+   * Every incoming event: a declared and handled one runs; a registered dynamic event is answered by
+   * the domain; undeclared events, and declared ones this server has no handler for, get a clear
+   * answer. All of them go through the rate limit first.
+   */
+  const dispatch = (b: Bound, event: string, args: unknown[]) => {
+    const handler = handlersByEvent.get(event);
+    if (handler) return run(b, event, handler, args);
     const ack = typeof args.at(-1) === "function" ? (args.at(-1) as AckFn) : undefined;
-    const dynamic = dynamicEvents && !deps.declared.includes(event) && deps.services.dynamicEvents.registered(event);
-    if (!admit(dynamic ? DYNAMIC : "(unknown)", ack)) return;
-    if (dynamic) return void deps.drain.track(runDynamic(event, args[0] === ack ? undefined : args[0], ack));
+    const dynamic =
+      deps.dynamicEvents === true && !declared.has(event) && deps.services.dynamicEvents.registered(event);
+    if (!admit(b, dynamic ? DYNAMIC : "(unknown)", ack)) return;
+    if (dynamic) return void deps.drain.track(runDynamic(b, event, args[0] === ack ? undefined : args[0], ack));
     const name = clip(String(event));
-    if (deps.declared.includes(event)) {
-      logger().error({ event }, "declared event has no handler");
+    if (declared.has(event)) {
+      b.ctx.log.error({ event }, "declared event has no handler");
       return fail(
+        b,
         event,
         new AppError("NOT_IMPLEMENTED", `Event "${name}" is declared but not handled by this server`),
         "not_implemented",
         ack,
       );
     }
-    fail("(unknown)", new AppError("NOT_FOUND", `Unknown event "${name}"`), "unknown", ack);
-  });
+    fail(b, "(unknown)", new AppError("NOT_FOUND", `Unknown event "${name}"`), "unknown", ack);
+  };
+
+  return (socket: AppSocket, session: Session) => {
+    const b: Bound = {
+      ctx: new SocketContext(socket, deps.services, session, deps.log),
+      bucket: deps.rateLimit ? createTokenBucket(deps.rateLimit) : undefined,
+    };
+    socket.onAny((event: string, ...args: unknown[]) => dispatch(b, event, args));
+  };
 }

@@ -21,7 +21,7 @@ import type { Services } from "../services";
 import { applyAdapter } from "./adapter";
 import { createAdmission } from "./admission";
 import { authenticate, INTERNAL_NAMESPACE } from "./auth";
-import { bindHandlers, type HandlerTable, type NamespaceContract } from "./bind";
+import { createBinder, type HandlerTable, type NamespaceContract } from "./bind";
 import { createDelivery } from "./delivery";
 import type { NamespaceHandlers } from "./handlers";
 import { startSession } from "./session";
@@ -125,6 +125,25 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
     }) {
       for (const [path, tables] of Object.entries(handlers) as [string, Record<string, HandlerTable>][]) {
         const nsp = io.of(path);
+        const bind = createBinder(tables, {
+          services,
+          metrics,
+          log,
+          drain,
+          declared: Object.keys(contracts[path]?.clientEventSchemas ?? {}),
+          contract: contracts[path],
+          stopping: () => stopping,
+          dynamicEvents: path === "/",
+          // Backend services on /internal are not rate limited.
+          rateLimit:
+            path === INTERNAL_NAMESPACE
+              ? undefined
+              : {
+                  ratePerSecond: config.socket.rateLimit,
+                  burst: config.socket.rateBurst,
+                  abuseLimit: config.socket.abuseLimit,
+                },
+        });
         nsp.use(
           authenticate({
             tokens: services.tokens,
@@ -147,24 +166,7 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
             clockToleranceSeconds: config.jwtClockToleranceSeconds,
             log,
           });
-          bindHandlers(socket, tables, session, {
-            services,
-            metrics,
-            log,
-            drain,
-            declared: Object.keys(contracts[path]?.clientEventSchemas ?? {}),
-            contract: contracts[path],
-            stopping: () => stopping,
-            // Backend services on /internal are not rate limited.
-            rateLimit:
-              path === INTERNAL_NAMESPACE
-                ? undefined
-                : {
-                    ratePerSecond: config.socket.rateLimit,
-                    burst: config.socket.rateBurst,
-                    abuseLimit: config.socket.abuseLimit,
-                  },
-          });
+          bind(socket, session);
           const ref = { socketId: socket.id, userId: user.id, connectedAt };
           socket.emit("connected", { ...ref, rooms: ownRooms(socket) });
           const listeners = path === "/" ? services.connectionListeners : [];

@@ -12,7 +12,7 @@
  * window it is lost. We chose this over client acks: acks would need a second state per row
  * (claimed, not yet confirmed), a redelivery timer, and clients that dedupe by id.
  */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { DirectMessage, DirectResult, InternalSendResult } from "../../../generated/events";
 import type { Db } from "../../db/client";
 import { directQueue } from "../../db/schema";
@@ -53,13 +53,16 @@ export function createDirect({ db, delivery, maxMessageChars, log }: DirectDeps)
     timestamp: r.createdAt,
   });
 
+  // Prepared once: it runs on every connect.
+  const deleteQueued = db
+    .delete(directQueue)
+    .where(eq(directQueue.recipientId, sql.placeholder("userId")))
+    .returning()
+    .prepare();
   /** Takes every stored message of `userId` off the queue (one statement: nobody else can take them too). */
   const claim = (userId: string): Row[] =>
-    db
-      .delete(directQueue)
-      .where(eq(directQueue.recipientId, userId))
-      .returning()
-      .all()
+    deleteQueued
+      .all({ userId })
       // RETURNING has no defined order; ids are UUIDv7, so id order is send order.
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 

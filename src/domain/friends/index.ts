@@ -3,7 +3,7 @@
  * directions, (a, b) and (b, a), so "the friends of a" is one indexed read. Backends manage them
  * through the admin API; presence reads them.
  */
-import { and, asc, eq, or } from "drizzle-orm";
+import { and, asc, eq, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { friendships } from "../../db/schema";
 import { AppError } from "../errors";
@@ -22,6 +22,13 @@ function distinct({ userId, friendId }: Friendship): void {
 }
 
 export function createFriends(db: Db) {
+  // Prepared once: presence reads it on every connect and disconnect.
+  const selectFriends = db
+    .select({ friendId: friendships.friendId })
+    .from(friendships)
+    .where(eq(friendships.userId, sql.placeholder("userId")))
+    .orderBy(asc(friendships.friendId))
+    .prepare();
   const both = ({ userId, friendId }: Friendship) =>
     or(
       and(eq(friendships.userId, userId), eq(friendships.friendId, friendId)),
@@ -56,13 +63,7 @@ export function createFriends(db: Db) {
 
     /** The user's friends, by id. */
     of(userId: string): string[] {
-      return db
-        .select({ friendId: friendships.friendId })
-        .from(friendships)
-        .where(eq(friendships.userId, userId))
-        .orderBy(asc(friendships.friendId))
-        .all()
-        .map((r) => r.friendId);
+      return selectFriends.all({ userId }).map((r) => r.friendId);
     },
   };
 }

@@ -14,7 +14,7 @@
  * - `lastSeen` is when friends last saw the user: stored when it stops being visible. The end of an
  *   invisible session is not recorded (it would tell friends the user was there).
  */
-import { eq, inArray } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import type { DetailedPresence, FriendsPresence, UserStatus } from "../../../generated/events";
 import type { Db } from "../../db/client";
 import { userPresence } from "../../db/schema";
@@ -57,12 +57,13 @@ export function createPresence({ db, delivery, friends, presencePublic }: Presen
     return run;
   }
 
-  const stored = (userId: string): Stored =>
-    db
-      .select({ status: userPresence.status, lastSeen: userPresence.lastSeen })
-      .from(userPresence)
-      .where(eq(userPresence.userId, userId))
-      .get() ?? DEFAULT;
+  // Prepared once: every connect and disconnect reads it.
+  const selectStored = db
+    .select({ status: userPresence.status, lastSeen: userPresence.lastSeen })
+    .from(userPresence)
+    .where(eq(userPresence.userId, sql.placeholder("userId")))
+    .prepare();
+  const stored = (userId: string): Stored => selectStored.get({ userId }) ?? DEFAULT;
 
   function storedMany(userIds: string[]): Map<string, Stored> {
     const found = new Map<string, Stored>();
@@ -104,10 +105,8 @@ export function createPresence({ db, delivery, friends, presencePublic }: Presen
 
   const listener: ConnectionListener = {
     connected: ({ userId }) =>
-      serialized(userId, async () => {
-        db.insert(userPresence).values({ userId, status: "online" }).onConflictDoNothing().run();
-        await reconcile(userId);
-      }),
+      // Nothing to store: a user without a row is `online` (DEFAULT) until it chooses otherwise.
+      serialized(userId, () => reconcile(userId)),
     disconnected: ({ userId }) => serialized(userId, () => reconcile(userId)),
   };
 
