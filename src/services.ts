@@ -87,7 +87,12 @@ export function createServices(
   const typing = createTyping({ delivery, timeoutMs: config.chat.typingTimeoutMs });
   const direct = createDirect({ db: database.db, delivery, maxMessageChars: config.chat.maxMessageChars });
   const rooms = createRooms({ delivery });
-  const chat = createChat({ db: database.db, delivery, maxMessageChars: config.chat.maxMessageChars });
+  const chat = createChat({
+    db: database.db,
+    groupCommit: database.groupCommit,
+    delivery,
+    maxMessageChars: config.chat.maxMessageChars,
+  });
   const receipts = createReceipts({ db: database.db, delivery });
   const dispatch = createDispatch({ delivery });
   const status = createStatus({ delivery, presence });

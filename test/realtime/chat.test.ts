@@ -317,3 +317,19 @@ test("malformed payloads: BAD_REQUEST and nothing stored or sent", async () => {
   expect(stored(server)).toEqual(before);
   expect(vin.heard).toEqual([]);
 });
+
+test("a burst sent without waiting (one group commit): every ack after its row is stored, in order, a repeat inside the burst acked with the first", async () => {
+  const wes = await device(server, "wes", ["burst"]);
+  const xia = await device(server, "xia", ["burst"]);
+  const sends = Array.from({ length: 60 }, (_, i) => send(wes.socket, { roomId: "burst", content: `m${i}` }));
+  sends.push(send(wes.socket, { roomId: "burst", content: "keyed", clientMessageId: "burst-k" }));
+  sends.push(send(wes.socket, { roomId: "burst", content: "keyed", clientMessageId: "burst-k" }));
+  const acks = (await Promise.all(sends)).map(data);
+  const rows = stored(server, "room_id = ?", "burst");
+  // Each acked message is a stored row: the ack came after its commit.
+  expect(rows.map((r) => r.id)).toEqual(acks.slice(0, 61).map((m) => m.id));
+  expect(rows.map((r) => r.content)).toEqual([...Array.from({ length: 60 }, (_, i) => `m${i}`), "keyed"]);
+  expect(acks[61]).toEqual(acks[60]);
+  await Bun.sleep(SETTLE_MS);
+  expect(xia.heard.map((m) => m.content)).toEqual(rows.map((r) => r.content));
+});

@@ -12,6 +12,7 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { ChatMessage, MessageHistory, MessageHistoryPayload, MessageSendPayload } from "../../../generated/events";
 import type { Db } from "../../db/client";
+import type { GroupCommit } from "../../db/group-commit";
 import { messages } from "../../db/schema";
 import type { Delivery } from "../delivery";
 import { AppError, clip, invalidInput } from "../errors";
@@ -19,6 +20,8 @@ import { type RoomMember, requireMember } from "../rooms";
 
 export interface ChatDeps {
   db: Db;
+  /** Messages arriving in the same turn are committed together; each ack waits for its commit. */
+  groupCommit: GroupCommit;
   delivery: Delivery;
   /** MAX_MESSAGE_CHARS: the longest `content`, in UTF-16 code units (JavaScript's `length`). */
   maxMessageChars: number;
@@ -40,7 +43,7 @@ export const toChatMessage = (r: Row): ChatMessage => ({
   ...(r.clientMessageId === null ? {} : { clientMessageId: r.clientMessageId }),
 });
 
-export function createChat({ db, delivery, maxMessageChars }: ChatDeps) {
+export function createChat({ db, groupCommit, delivery, maxMessageChars }: ChatDeps) {
   // Prepared once: building the statement per message cost more than running it.
   const insertMessage = db
     .insert(messages)
@@ -98,7 +101,7 @@ export function createChat({ db, delivery, maxMessageChars }: ChatDeps) {
         throw error;
       }
 
-      const [row] = insertMessage.all({
+      const values = {
         id: Bun.randomUUIDv7(),
         roomId: input.roomId,
         senderId: sender.userId,
@@ -106,7 +109,8 @@ export function createChat({ db, delivery, maxMessageChars }: ChatDeps) {
         type: input.type ?? "text",
         clientMessageId: input.clientMessageId ?? null,
         createdAt: new Date().toISOString(),
-      });
+      };
+      const [row] = await groupCommit.run(() => insertMessage.all(values));
       // Nothing inserted: this clientMessageId is stored already (a repeat, or a race the unique index decided).
       if (!row) {
         const stored = repeatOf(sender.userId, input);
