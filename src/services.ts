@@ -99,6 +99,7 @@ export function createServices(
   const subscribers = createSubscribers(database.db);
   const postbacks = createPostbacks({
     db: database.db,
+    groupCommit: database.groupCommit,
     settings: config.postbacks,
     log: options.log ?? silent,
     ...(options.postbackObserver ? { observer: options.postbackObserver } : {}),

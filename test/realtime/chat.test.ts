@@ -331,5 +331,5 @@ test("a burst sent without waiting (one group commit): every ack after its row i
   expect(rows.map((r) => r.content)).toEqual([...Array.from({ length: 60 }, (_, i) => `m${i}`), "keyed"]);
   expect(acks[61]).toEqual(acks[60]);
   await Bun.sleep(SETTLE_MS);
-  expect(xia.heard.map((m) => m.content)).toEqual(rows.map((r) => r.content));
+  expect(xia.heard.map((m) => m.content)).toEqual(rows.map((r) => r.content as string));
 });

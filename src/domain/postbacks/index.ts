@@ -16,6 +16,7 @@ import { and, asc, desc, eq, inArray, lt, lte, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import type { Config } from "../../config";
 import type { Db } from "../../db/client";
+import type { GroupCommit } from "../../db/group-commit";
 import { postbackAttempts, postbacks } from "../../db/schema";
 import { AppError, clip, invalidInput } from "../errors";
 import { backoffMs, buildRequest, type PostbackMethod, retryAfterMs } from "./request";
@@ -55,6 +56,8 @@ export interface EnqueueInput {
 
 export interface PostbacksDeps {
   db: Db;
+  /** Outcomes of attempts that end in the same turn are recorded in one transaction. */
+  groupCommit: GroupCommit;
   settings: PostbackSettings;
   log: LogLike;
   observer?: PostbackObserver;
@@ -107,7 +110,7 @@ async function discardBody(res: Response): Promise<void> {
 /** Text kept from an error in the job (the message is ours or the runtime's, never the response body). */
 const MAX_ERROR = 300;
 
-export function createPostbacks({ db, settings, log, observer, fetch: http = fetch }: PostbacksDeps) {
+export function createPostbacks({ db, groupCommit, settings, log, observer, fetch: http = fetch }: PostbacksDeps) {
   const signer = settings.signingSecret ? new Webhook(settings.signingSecret) : undefined;
   const policy = { allowPrivate: settings.allowPrivate, allowedHosts: settings.allowedHosts };
 
@@ -138,15 +141,65 @@ export function createPostbacks({ db, settings, log, observer, fetch: http = fet
 
   // ---- the scheduler ----
 
+  // drizzle's update().set() takes a placeholder only wrapped in SQL.
+  const placeholder = (name: string) => sql`${sql.placeholder(name)}`;
+  // The scheduler's statements run for every attempt: prepared once (building and compiling them
+  // each time cost more than running them).
+  const selectNextDue = db
+    .select({ at: sql<number | null>`min(${postbacks.nextAttemptAt})` })
+    .from(postbacks)
+    .where(eq(postbacks.status, "pending"))
+    .prepare();
+  const claimDue = db
+    .update(postbacks)
+    .set({ status: "processing", updatedAt: placeholder("updatedAt") })
+    .where(
+      and(
+        inArray(
+          postbacks.id,
+          db
+            .select({ id: postbacks.id })
+            .from(postbacks)
+            .where(and(eq(postbacks.status, "pending"), lte(postbacks.nextAttemptAt, sql.placeholder("now"))))
+            .orderBy(asc(postbacks.nextAttemptAt))
+            .limit(sql.placeholder("limit")),
+        ),
+        // `+status`: the same condition, kept off the index, so SQLite finds the rows by id. On the
+        // status index it walked every pending job for each claim (quadratic in a long queue).
+        sql`+${postbacks.status} = 'pending'`,
+      ),
+    )
+    .returning()
+    .prepare();
+  const insertAttempt = db
+    .insert(postbackAttempts)
+    .values({
+      postbackId: sql.placeholder("postbackId"),
+      at: sql.placeholder("at"),
+      durationMs: sql.placeholder("durationMs"),
+      responseStatus: sql.placeholder("responseStatus"),
+      error: sql.placeholder("error"),
+    })
+    .prepare();
+  const recordOutcome = db
+    .update(postbacks)
+    .set({
+      status: placeholder("status"),
+      retries: placeholder("retries"),
+      nextAttemptAt: placeholder("nextAttemptAt"),
+      finishedAt: placeholder("finishedAt"),
+      lastError: placeholder("lastError"),
+      lastResponseStatus: placeholder("lastResponseStatus"),
+      updatedAt: placeholder("updatedAt"),
+    })
+    .where(and(eq(postbacks.id, sql.placeholder("id")), eq(postbacks.status, "processing")))
+    .prepare();
+
   /** Sleeps until the earliest pending job is due (or wakes at once when one is). */
   function arm() {
     if (!running) return;
     if (inFlight.size >= settings.concurrency) return; // a finishing attempt pumps
-    const next = db
-      .select({ at: sql<number | null>`min(${postbacks.nextAttemptAt})` })
-      .from(postbacks)
-      .where(eq(postbacks.status, "pending"))
-      .get()?.at;
+    const next = selectNextDue.get()?.at;
     if (next === null || next === undefined) return;
     if (timer && timerAt <= next) return;
     if (timer) clearTimeout(timer);
@@ -159,37 +212,66 @@ export function createPostbacks({ db, settings, log, observer, fetch: http = fet
     }, delay);
   }
 
-  /** Claims as many due jobs as there are free slots, in one statement, and starts them. */
+  /** Pumps once at the end of this turn: attempts finishing together make one claim, not one each. */
+  let pumpScheduled = false;
+  function pumpSoon() {
+    if (pumpScheduled) return;
+    pumpScheduled = true;
+    setImmediate(() => {
+      pumpScheduled = false;
+      pump();
+    });
+  }
+
+  /** A claim waiting for its commit: its jobs are not in flight yet, and nothing else is claimed meanwhile. */
+  let claiming: Promise<void> | undefined;
+
+  /**
+   * Claims as many due jobs as there are free slots, in one statement that shares the group commit
+   * with the outcomes of finished attempts (one transaction per turn, not two per delivery), and
+   * starts them once the claim is committed.
+   */
   function pump() {
-    if (!running) return;
+    if (!running || claiming) return; // a claim in progress arms again when committed
     const free = settings.concurrency - inFlight.size;
-    if (free > 0) {
-      const now = Date.now();
-      const due = db
-        .select({ id: postbacks.id })
-        .from(postbacks)
-        .where(and(eq(postbacks.status, "pending"), lte(postbacks.nextAttemptAt, now)))
-        .orderBy(asc(postbacks.nextAttemptAt))
-        .limit(free);
-      const claimed = db
-        .update(postbacks)
-        .set({ status: "processing", updatedAt: iso(now) })
-        .where(and(inArray(postbacks.id, due), eq(postbacks.status, "pending")))
-        .returning()
-        .all();
-      for (const job of claimed) {
-        observer?.queueWait(Math.max(0, now - job.nextAttemptAt) / 1000);
-        const abort = new AbortController();
-        const done = attempt(job, abort.signal)
-          .catch((error) => log.error({ err: error, queueId: job.id }, "postback attempt crashed"))
-          .finally(() => {
-            inFlight.delete(job.id);
-            pump();
-          });
-        inFlight.set(job.id, { done, abort });
-      }
-    }
-    arm();
+    if (free <= 0) return; // a finishing attempt pumps
+    const now = Date.now();
+    claiming = groupCommit
+      .run(() => claimDue.all({ updatedAt: iso(now), now, limit: free }))
+      .then(
+        (claimed) => {
+          claiming = undefined;
+          if (!running) return requeue(claimed.map((job) => job.id));
+          for (const job of claimed) begin(job, now);
+          arm();
+        },
+        (error) => {
+          claiming = undefined;
+          log.error({ err: error }, "postback claim failed: retrying in a second");
+          setTimeout(pump, 1000).unref();
+        },
+      );
+  }
+
+  function begin(job: PostbackRow, claimedAt: number) {
+    observer?.queueWait(Math.max(0, claimedAt - job.nextAttemptAt) / 1000);
+    const abort = new AbortController();
+    const done = attempt(job, abort.signal)
+      .catch((error) => log.error({ err: error, queueId: job.id }, "postback attempt crashed"))
+      .finally(() => {
+        inFlight.delete(job.id);
+        pumpSoon();
+      });
+    inFlight.set(job.id, { done, abort });
+  }
+
+  /** Jobs claimed while stopping go back to the queue, untouched. */
+  function requeue(ids: string[]) {
+    if (ids.length === 0) return;
+    db.update(postbacks)
+      .set({ status: "pending", updatedAt: iso(Date.now()) })
+      .where(and(inArray(postbacks.id, ids), eq(postbacks.status, "processing")))
+      .run();
   }
 
   interface Result {
@@ -248,33 +330,36 @@ export function createPostbacks({ db, settings, log, observer, fetch: http = fet
     observer?.attempt(result.outcome, durationMs / 1000);
     const now = Date.now();
     const attemptNo = job.retries + 1;
-    let next: Partial<PostbackRow>;
-    if (result.outcome === "success") next = { status: "completed", finishedAt: now };
-    else if (result.final || job.retries >= job.maxRetries) next = { status: "failed", finishedAt: now };
+    let next: Pick<PostbackRow, "status" | "retries" | "nextAttemptAt" | "finishedAt">;
+    if (result.outcome === "success") next = { ...job, status: "completed", finishedAt: now };
+    else if (result.final || job.retries >= job.maxRetries) next = { ...job, status: "failed", finishedAt: now };
     else {
       const wait = result.retryAfter ?? backoffMs(settings.backoffMs, job.retries);
-      next = { status: "pending", retries: job.retries + 1, nextAttemptAt: now + wait };
+      next = { ...job, status: "pending", retries: job.retries + 1, nextAttemptAt: now + wait };
     }
-    db.transaction((tx) => {
-      tx.insert(postbackAttempts)
-        .values({
+    // The attempt and the job's new state together (a savepoint inside the group's transaction).
+    await groupCommit.run(() =>
+      db.transaction(() => {
+        insertAttempt.run({
           postbackId: job.id,
           at: iso(startedAt),
           durationMs,
           responseStatus: result.status ?? null,
           error: result.error ?? null,
-        })
-        .run();
-      tx.update(postbacks)
-        .set({
-          ...next,
+        });
+        recordOutcome.run({
+          id: job.id,
+          status: next.status,
+          retries: next.retries,
+          nextAttemptAt: next.nextAttemptAt,
+          finishedAt: next.finishedAt,
           lastError: result.error ?? null,
           lastResponseStatus: result.status ?? null,
           updatedAt: iso(now),
-        })
-        .where(and(eq(postbacks.id, job.id), eq(postbacks.status, "processing")))
-        .run();
-    });
+        });
+      }),
+    );
+    if (abandoned) return;
     const host = new URL(job.postbackUrl).host;
     log.info(
       {
@@ -288,7 +373,7 @@ export function createPostbacks({ db, settings, log, observer, fetch: http = fet
         error: result.error,
         durationMs,
         status: next.status,
-        nextAttemptAt: next.nextAttemptAt === undefined ? undefined : iso(next.nextAttemptAt),
+        nextAttemptAt: next.status === "pending" ? iso(next.nextAttemptAt) : undefined,
       },
       "postback attempt",
     );
@@ -533,6 +618,7 @@ export function createPostbacks({ db, settings, log, observer, fetch: http = fet
       if (sweepTimer) clearInterval(sweepTimer);
       timer = sweepTimer = undefined;
       timerAt = Number.POSITIVE_INFINITY;
+      await claiming; // a claim committing now puts its jobs back
       if (inFlight.size === 0) return true;
       let wait: Timer | undefined;
       const finished = await Promise.race([
