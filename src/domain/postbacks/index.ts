@@ -414,6 +414,7 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
     return row.id;
   }
 
+  /** Stores a job (or finds the one stored under its idempotency key); the caller arms the scheduler. */
   function insert(input: EnqueueInput, hash: string): string {
     const now = Date.now();
     const runAt = input.runAt === undefined ? now : Date.parse(input.runAt);
@@ -442,7 +443,6 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
         .run();
       return id;
     });
-    if (stored === id) arm();
     return stored;
   }
 
@@ -460,7 +460,10 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
       if (!target.ok && !target.unresolved) {
         throw invalidInput([{ path: "postbackUrl", message: `Refused target: ${target.reason}` }]);
       }
-      return { queueId: insert(input, hash), replayed: false };
+      // Concurrent enqueues share one commit; the answer waits for it.
+      const queueId = await groupCommit.run(() => insert(input, hash));
+      arm();
+      return { queueId, replayed: false };
     },
 
     /**
@@ -476,7 +479,9 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
         return undefined;
       }
       const input: EnqueueInput = { postbackUrl, payload, method: "POST" };
-      return insert(input, requestHash(input));
+      const queueId = insert(input, requestHash(input));
+      arm();
+      return queueId;
     },
 
     get(id: string) {
