@@ -65,16 +65,22 @@ export function createHttpApp(deps: HttpDeps) {
   const admins = createRateLimiter({ max: adminMax, windowMs, ban });
   const gated = gatedPaths(config);
   const meta = new WeakMap<Request, RequestMeta>();
+  const security = Object.entries(securityHeaders);
 
   const requestContext: RequestContextFn = Object.assign(
     (request: Request) => {
       const m = meta.get(request);
       const requestId = m?.id ?? Bun.randomUUIDv7();
+      let child: Logger | undefined;
       return {
         requestId,
         ip: m?.ip ?? "unknown",
         caller: m?.caller ?? { kind: "anonymous" },
-        log: log.child({ requestId }),
+        // Made when something logs: most requests never do, and a child logger per request showed in profiles.
+        get log() {
+          child ??= log.child({ requestId });
+          return child;
+        },
         idempotencyKey: request.headers.get("idempotency-key") ?? undefined,
       };
     },
@@ -99,7 +105,7 @@ export function createHttpApp(deps: HttpDeps) {
 
       // Socket.IO is not an HTTP API call: it has its own limits (handshakes per IP, payload size).
       if (path === socketPath) return;
-      for (const [k, v] of Object.entries(securityHeaders)) {
+      for (const [k, v] of security) {
         if (!(k === "content-security-policy" && docPages.has(path))) set.headers[k] = v;
       }
       // Each call of a tRPC batch counts; an oversized batch is refused by the route, and counts once.
@@ -164,9 +170,9 @@ export function createHttpApp(deps: HttpDeps) {
       const seconds = m ? (performance.now() - m.start) / 1000 : 0;
       metrics.httpRequests.inc(label);
       metrics.httpDuration.observe(label, seconds);
-      const line = { requestId: m?.id, ip: m?.ip, ...label, durationMs: Math.round(seconds * 1e4) / 10 };
-      if (route === socketPath) log.debug(line, "request");
-      else log.info(line, "request");
+      const level = route === socketPath ? "debug" : "info";
+      if (!log.isLevelEnabled(level)) return;
+      log[level]({ requestId: m?.id, ip: m?.ip, ...label, durationMs: Math.round(seconds * 1e4) / 10 }, "request");
     });
 
   const allowedMethods = createAllowedMethods(() => app.routes);
