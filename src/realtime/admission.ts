@@ -50,7 +50,8 @@ export function createAdmission({ config, log, isBanned }: AdmissionDeps) {
   const openByIp = new Map<string, number>();
   const pendingByIp = new Map<string, number>();
   const ipOf = new WeakMap<object, string>();
-  const authenticated = new WeakSet<object>();
+  /** Connections not yet authenticated: their auth timer and their traffic guard. */
+  const unauthenticated = new WeakMap<object, { timer: Timer; guard: (data: unknown) => void }>();
   let open = 0;
   let pending = 0;
   let closed = false;
@@ -118,14 +119,11 @@ export function createAdmission({ config, log, isBanned }: AdmissionDeps) {
       ipOf.set(conn, ip);
       open++;
       bump(openByIp, ip, 1);
-      const timer = setTimeout(() => {
-        if (!authenticated.has(conn)) forceClose(conn, "authentication timeout");
-      }, limits.authTimeoutMs);
+      const timer = setTimeout(() => forceClose(conn, "authentication timeout"), limits.authTimeoutMs);
       timer.unref();
 
       let messages = 0;
       const guard = (data: unknown) => {
-        if (authenticated.has(conn)) return void conn.off("data", guard);
         messages++;
         if (typeof data !== "string" || data.length > PRE_AUTH_MAX_MESSAGE_BYTES || messages > PRE_AUTH_MAX_MESSAGES) {
           log.info({ event: "connection_refused", ip, reason: "unauthenticated traffic over its limit" }, "closed");
@@ -133,28 +131,44 @@ export function createAdmission({ config, log, isBanned }: AdmissionDeps) {
         }
       };
       conn.on("data", guard);
+      unauthenticated.set(conn, { timer, guard });
 
-      let unsent = 0;
-      conn.on("packetCreate", (packet: { data?: unknown }) => {
-        unsent += sizeOf(packet.data);
-        if (unsent > limits.maxBufferedBytes) {
-          log.warn({ event: "slow_reader", ip, unsent }, "client stopped reading: disconnected");
-          forceClose(conn, "slow reader");
-        }
-      });
-      conn.on("flush", () => {
-        unsent = 0;
-      });
+      // Unsent output is counted for polling only: a WebSocket's is Bun's (backpressureLimit), so
+      // the counters come off at the upgrade and a WebSocket from the start never has them.
+      if ((conn as unknown as { transport: { name: string } }).transport.name === "polling") {
+        let unsent = 0;
+        const created = (packet: { data?: unknown }) => {
+          unsent += sizeOf(packet.data);
+          if (unsent > limits.maxBufferedBytes) {
+            log.warn({ event: "slow_reader", ip, unsent }, "client stopped reading: disconnected");
+            forceClose(conn, "slow reader");
+          }
+        };
+        const flushed = () => {
+          unsent = 0;
+        };
+        conn.on("packetCreate", created);
+        conn.on("flush", flushed);
+        conn.once("upgrade", () => {
+          conn.off("packetCreate", created);
+          conn.off("flush", flushed);
+        });
+      }
       conn.once("close", () => {
-        clearTimeout(timer);
+        const pre = unauthenticated.get(conn);
+        if (pre) clearTimeout(pre.timer);
         open--;
         bump(openByIp, ip, -1);
       });
     },
 
-    /** The connection completed an authenticated Socket.IO connect. */
+    /** The connection completed an authenticated Socket.IO connect: its pre-auth limits end. */
     authenticated(conn: object) {
-      authenticated.add(conn);
+      const pre = unauthenticated.get(conn);
+      if (!pre) return;
+      unauthenticated.delete(conn);
+      clearTimeout(pre.timer);
+      (conn as EngineSocket).off("data", pre.guard);
     },
     ipOf: (conn: object) => ipOf.get(conn) ?? "unknown",
     /** Refuse new sessions from now on (shutdown). */
