@@ -416,7 +416,10 @@ export interface ServerToClientEvents {
   "message:new": (payload: ChatMessage) => void;
   /** Sent to every device of a message's sender when a member reads it (once per member). */
   "message:read": (payload: Receipt) => void;
-  /** The server time, echoing the `id` of the `ping` it answers. */
+  /**
+   * The server time, echoing the `id` of the `ping` it answers. A live answer only: it is not kept for connection state
+   * recovery, so a client that reconnects does not get it again (`x-replay: false`).
+   */
   pong: (payload: Pong) => void;
   /**
    * Sent to the other members of a room when a user's first device joins it (further devices join silently), and again
@@ -521,6 +524,9 @@ export const clientEventReplySchemas = {
 /** Client -> server events whose ack is the reply itself, not the `{ success: true, data }` envelope. */
 export const rawAckEvents: readonly string[] = [];
 
+/** Server -> client events kept out of connection state recovery (`x-replay: false`): live answers only. */
+export const unreplayedEvents: readonly string[] = ["pong"];
+
 /** The schema of every server -> client payload, by event name. */
 export const serverEventSchemas = {
   "auth:expired": AuthExpired,
@@ -603,6 +609,9 @@ export const internalClientEventReplySchemas = {
 /** Client -> server events whose ack is the reply itself, not the `{ success: true, data }` envelope. */
 export const internalRawAckEvents: readonly string[] = ["send_message"];
 
+/** Server -> client events kept out of connection state recovery (`x-replay: false`): live answers only. */
+export const internalUnreplayedEvents: readonly string[] = [];
+
 /** The schema of every server -> client payload, by event name. */
 export const internalServerEventSchemas = {
   "auth:expired": AuthExpired,
@@ -627,12 +636,14 @@ export const namespaces = {
     clientEventReplySchemas,
     serverEventSchemas,
     rawAckEvents,
+    unreplayedEvents,
   },
   "/internal": {
     clientEventSchemas: internalClientEventSchemas,
     clientEventReplySchemas: internalClientEventReplySchemas,
     serverEventSchemas: internalServerEventSchemas,
     rawAckEvents: internalRawAckEvents,
+    unreplayedEvents: internalUnreplayedEvents,
   },
 } as const;
 

@@ -14,6 +14,7 @@ import {
   clientEventSchemas,
   type ServerEventName,
   type ServerEventPayload,
+  unreplayedEvents,
 } from "../../generated/events";
 import { AppError, clip, fieldIssues, invalidInput } from "../domain/errors";
 import { createTokenBucket } from "../domain/limits/token-bucket";
@@ -21,6 +22,7 @@ import type { Drain } from "../lifecycle";
 import type { Logger } from "../observability/logger";
 import type { EventOutcome, Metrics } from "../observability/metrics";
 import type { Services } from "../services";
+import { emitLive } from "./live-emit";
 import type { Session } from "./session";
 import type { AppSocket, SocketData } from "./types";
 
@@ -52,6 +54,8 @@ export interface NamespaceContract {
   clientEventReplySchemas: Readonly<Partial<Record<string, z.ZodType>>>;
   /** Events whose ack is the reply itself, not `{ success: true, data }` (`x-ack: raw`). */
   rawAckEvents: readonly string[];
+  /** Server events not kept for connection state recovery (`x-replay: false`). */
+  unreplayedEvents: readonly string[];
 }
 
 /** Declares a table of handlers; a key that is not a declared client event fails to typecheck. */
@@ -81,7 +85,12 @@ export interface BindDeps {
   dynamicEvents?: boolean;
 }
 
-const mainContract: NamespaceContract = { clientEventSchemas, clientEventReplySchemas, rawAckEvents: [] };
+const mainContract: NamespaceContract = {
+  clientEventSchemas,
+  clientEventReplySchemas,
+  rawAckEvents: [],
+  unreplayedEvents,
+};
 
 /** A socket's handler context. Getters and methods live on the prototype: a connection costs one small object. */
 class SocketContext implements HandlerContext {
@@ -91,6 +100,7 @@ class SocketContext implements HandlerContext {
     readonly services: Services,
     readonly session: Session,
     private readonly baseLog: Logger,
+    private readonly live: ReadonlySet<string>,
   ) {}
   get user() {
     return this.socket.data.user; // replaced by auth:refresh
@@ -101,7 +111,8 @@ class SocketContext implements HandlerContext {
     return this.#log;
   }
   emit<E extends ServerEventName>(event: E, payload: ServerEventPayload<E>) {
-    (this.socket.emit as (e: string, p: unknown) => void)(event, payload);
+    if (this.live.has(event)) emitLive(this.socket, event, payload);
+    else (this.socket.emit as (e: string, p: unknown) => void)(event, payload);
   }
 }
 
@@ -120,6 +131,7 @@ export function createBinder(tables: Record<string, HandlerTable>, deps: BindDep
   const schemas = contract.clientEventSchemas;
   const reply = contract.clientEventReplySchemas;
   const rawAck = new Set(contract.rawAckEvents);
+  const live = new Set(contract.unreplayedEvents);
   const declared = new Set(deps.declared);
   const handlersByEvent = new Map<string, Handler<ClientEventName>>();
   for (const table of Object.values(tables)) {
@@ -264,7 +276,7 @@ export function createBinder(tables: Record<string, HandlerTable>, deps: BindDep
 
   return (socket: AppSocket, session: Session) => {
     const b: Bound = {
-      ctx: new SocketContext(socket, deps.services, session, deps.log),
+      ctx: new SocketContext(socket, deps.services, session, deps.log, live),
       bucket: deps.rateLimit ? createTokenBucket(deps.rateLimit) : undefined,
     };
     socket.onAny((event: string, ...args: unknown[]) => dispatch(b, event, args));

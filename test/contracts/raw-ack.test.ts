@@ -2,6 +2,7 @@
  * `x-ack: raw` on a receive operation (the /internal namespace's `send_message`, seed 002's protocol):
  * the model reads it, the renderer types the ack as the reply itself and lists the event in the
  * namespace's `rawAckEvents`; a value the template does not know, or `raw` without a reply, fails.
+ * `x-replay: false` on a send operation (`pong`) lists the event in the namespace's `unreplayedEvents`.
  */
 import { describe, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
@@ -55,5 +56,25 @@ describe("x-ack: raw", () => {
     const op = noReply.operations.internalReceiveSendMessage as Record<string, unknown>;
     delete op.reply;
     await expect(model(noReply)).rejects.toThrow(/x-ack: raw needs a reply/);
+  });
+});
+
+describe("x-replay: false", () => {
+  test("the repository's pong is kept out of recovery; every other event is replayed", async () => {
+    const m = await model(await repositoryContract());
+    const main = m.namespaces.find((n) => n.path === "/");
+    expect(main?.server.filter((e) => !e.replay).map((e) => e.name)).toEqual(["pong"]);
+    expect(namespaces["/"].unreplayedEvents).toEqual(["pong"]);
+    expect(namespaces["/internal"].unreplayedEvents).toEqual([]);
+  });
+
+  test("a value that is not a boolean, or one on a receive operation, fails clearly", async () => {
+    const notBool = await repositoryContract();
+    (notBool.operations.sendPong as Record<string, unknown>)["x-replay"] = "no";
+    await expect(model(notBool)).rejects.toThrow(/operations.sendPong: x-replay must be true or false/);
+
+    const onReceive = await repositoryContract();
+    (onReceive.operations.receivePing as Record<string, unknown>)["x-replay"] = false;
+    await expect(model(onReceive)).rejects.toThrow(/x-replay applies to server -> client \(send\) operations only/);
   });
 });

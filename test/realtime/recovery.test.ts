@@ -63,3 +63,33 @@ test("RECOVERY_WINDOW_MS=0: a reconnect is a new session without rooms", async (
     await plain.close();
   }
 });
+
+test("x-replay: false: after a reconnect, the kept events are replayed but not the pong between them", async () => {
+  const dana = server.socket({ token: await server.token("dana"), reconnection: true, reconnectionDelay: 200 });
+  const eve = server.socket({ token: await server.token("eve") });
+  await Promise.all([once(dana, "connected"), once(eve, "connected")]);
+  for (const s of [dana, eve]) await s.emitWithAck("room:join", { roomId: "replay-room" });
+  const heard: string[] = [];
+  dana.on("pong", () => heard.push("pong"));
+  dana.on("message:new", (m: ChatMessage) => heard.push(m.content));
+  // The client's recovery offset is the last kept event it got; it sends it back when it reconnects.
+  const client = dana as unknown as { _lastOffset: string };
+
+  await eve.emitWithAck("message:send", { roomId: "replay-room", content: "first" });
+  await Bun.sleep(100);
+  const afterFirst = client._lastOffset;
+  expect((await dana.emitWithAck("ping", {})) as Ack<unknown>).toMatchObject({ success: true });
+  await eve.emitWithAck("message:send", { roomId: "replay-room", content: "second" });
+  await Bun.sleep(100);
+  expect(heard).toEqual(["first", "pong", "second"]);
+
+  // Come back as if "first" were the last thing received: the server replays what it kept after it.
+  heard.length = 0;
+  client._lastOffset = afterFirst;
+  const reconnected = once<Connected>(dana, "connected", 5000);
+  dana.io.engine.close();
+  await reconnected;
+  expect(dana.recovered).toBe(true);
+  await Bun.sleep(200);
+  expect(heard).toEqual(["second"]);
+});

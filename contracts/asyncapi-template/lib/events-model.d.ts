@@ -17,6 +17,8 @@ export interface EventModel {
   reply: string[] | null;
   /** How the ack carries the reply (`x-ack`): `{ success: true, data }`, or the reply itself. */
   ack: "envelope" | "raw";
+  /** `x-replay`: false keeps a server -> client event out of connection state recovery. */
+  replay: boolean;
 }
 export interface NamespaceModel {
   /** The namespace path ("/" or "/internal"). */

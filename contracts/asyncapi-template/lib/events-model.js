@@ -68,6 +68,12 @@ const TS_NAME = "x-ts-name";
  */
 const ACK_STYLE = "x-ack";
 const ACK_STYLES = ["envelope", "raw"];
+/**
+ * On a send operation: `x-replay: false` keeps the event out of connection state recovery (a client
+ * that reconnects within the window does not get it again): for answers that only make sense live,
+ * like `pong`. Default: true (Socket.IO keeps every event for recovery).
+ */
+const REPLAY = "x-replay";
 /** The TS name of the error schema, used by the generated Ack<T>. */
 export const ERROR_BODY = "ErrorBody";
 
@@ -230,6 +236,11 @@ export function buildEventsModel(doc) {
       throw new ContractError(`${where}: ${ACK_STYLE} must be one of ${ACK_STYLES.join(", ")}`);
     }
     if (ack !== "envelope" && !reply) throw new ContractError(`${where}: ${ACK_STYLE}: ${ack} needs a reply`);
+    const replay = op.json()[REPLAY] ?? true;
+    if (typeof replay !== "boolean") throw new ContractError(`${where}: ${REPLAY} must be true or false`);
+    if (!replay && direction !== "server") {
+      throw new ContractError(`${where}: ${REPLAY} applies to server -> client (send) operations only`);
+    }
     const message = messages[0];
     const event = {
       name: address,
@@ -246,6 +257,7 @@ export function buildEventsModel(doc) {
       payload,
       reply,
       ack,
+      replay,
     };
     for (const path of nsPaths) {
       const ns = namespaces.get(path);

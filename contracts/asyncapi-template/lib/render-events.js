@@ -115,6 +115,14 @@ function renderNamespace(ns) {
   const raw = ns.client.filter((e) => e.ack === "raw").map((e) => JSON.stringify(e.name));
   out.push("/** Client -> server events whose ack is the reply itself, not the `{ success: true, data }` envelope. */");
   out.push(...alias(`export const ${cname("RawAckEvents")}: readonly string[] =`, `[${raw.join(", ")}];`), "");
+  const unreplayed = ns.server.filter((e) => !e.replay).map((e) => JSON.stringify(e.name));
+  out.push(
+    "/** Server -> client events kept out of connection state recovery (`x-replay: false`): live answers only. */",
+  );
+  out.push(
+    ...alias(`export const ${cname("UnreplayedEvents")}: readonly string[] =`, `[${unreplayed.join(", ")}];`),
+    "",
+  );
   constMap(
     cname("ServerEventSchemas"),
     ns.server.map((e) => [e.name, schemaOf(e.payload)]),
@@ -181,6 +189,7 @@ export function renderEvents(model) {
       ["clientEventReplySchemas", "ClientEventReplySchemas"],
       ["serverEventSchemas", "ServerEventSchemas"],
       ["rawAckEvents", "RawAckEvents"],
+      ["unreplayedEvents", "UnreplayedEvents"],
     ]) {
       const value = constName(ns.prefix, base);
       out.push(value === key ? `    ${key},` : `    ${key}: ${value},`);
