@@ -59,12 +59,24 @@ export function createDirect({ db, delivery, maxMessageChars, log }: DirectDeps)
     .where(eq(directQueue.recipientId, sql.placeholder("userId")))
     .returning()
     .prepare();
-  /** Takes every stored message of `userId` off the queue (one statement: nobody else can take them too). */
+  const anyQueued = db
+    .select({ id: directQueue.id })
+    .from(directQueue)
+    .where(eq(directQueue.recipientId, sql.placeholder("userId")))
+    .limit(1)
+    .prepare();
+  /**
+   * Takes every stored message of `userId` off the queue (one statement: nobody else can take them
+   * too). Most users have none: a read, which takes no write lock, decides whether to write at all
+   * (in the same synchronous turn, so nothing can be queued in between).
+   */
   const claim = (userId: string): Row[] =>
-    deleteQueued
-      .all({ userId })
-      // RETURNING has no defined order; ids are UUIDv7, so id order is send order.
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    anyQueued.get({ userId }) === undefined
+      ? []
+      : deleteQueued
+          .all({ userId })
+          // RETURNING has no defined order; ids are UUIDv7, so id order is send order.
+          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
   /** Delivers and removes the stored messages of `userId` to its devices; synchronous, returns how many. */
   const flush = (userId: string): number => {

@@ -64,6 +64,15 @@ export function createPresence({ db, delivery, friends, presencePublic }: Presen
     .where(eq(userPresence.userId, sql.placeholder("userId")))
     .prepare();
   const stored = (userId: string): Stored => selectStored.get({ userId }) ?? DEFAULT;
+  const storeLastSeen = db
+    .insert(userPresence)
+    .values({
+      userId: sql.placeholder("userId"),
+      status: sql.placeholder("status"),
+      lastSeen: sql.placeholder("lastSeen"),
+    })
+    .onConflictDoUpdate({ target: userPresence.userId, set: { lastSeen: sql`excluded.last_seen` } })
+    .prepare();
 
   function storedMany(userIds: string[]): Map<string, Stored> {
     const found = new Map<string, Stored>();
@@ -95,10 +104,7 @@ export function createPresence({ db, delivery, friends, presencePublic }: Presen
     } else if (was !== undefined) {
       told.delete(userId);
       const lastSeen = new Date().toISOString();
-      db.insert(userPresence)
-        .values({ userId, status: now.status, lastSeen })
-        .onConflictDoUpdate({ target: userPresence.userId, set: { lastSeen } })
-        .run();
+      storeLastSeen.run({ userId, status: now.status, lastSeen });
       tellFriends(userId, (f) => delivery.emit({ user: f }, "user:offline", { userId, lastSeen }));
     }
   }
