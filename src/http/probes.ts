@@ -37,8 +37,8 @@ export const probeRoutes = (deps: ProbeDeps) => (app: AnyElysia) =>
     )
     .get(
       systemPaths.health,
-      ({ set }) => {
-        const reachable = deps.database.ping();
+      async ({ set }) => {
+        const reachable = await deps.database.ping();
         if (!reachable) set.status = 503;
         return {
           status: reachable ? "ok" : "error",
