@@ -59,7 +59,7 @@ export interface Store {
    * Runs the steps in order in one transaction; resolves with each step's rows once it committed. A
    * step that throws rolls the whole write back (its caller gets the error). SQLite: writes of the same
    * turn share one transaction (each its own savepoint), so a commit costs one fsync for many callers.
-   * PostgreSQL: one transaction per write (the server commits concurrent ones in parallel).
+   * PostgreSQL: writes queue and are committed a batch at a time, in order, one transaction per batch.
    */
   write<R>(step: Step<R>): Promise<R>;
   write(...steps: Step<unknown>[]): Promise<unknown[]>;
@@ -76,6 +76,8 @@ export type DatabaseHandle = Store;
 export type DatabaseTarget = { url: string } | { path: string };
 
 const MIGRATIONS = join(import.meta.dir, "migrations");
+/** Most writes in one PostgreSQL group transaction. */
+const MAX_BATCH = 500;
 const MIGRATIONS_PG = join(import.meta.dir, "migrations-pg");
 
 /** Opens the database the config names (creating an SQLite file and its folder) and migrates it. */
@@ -159,6 +161,44 @@ async function openPostgres(url: string): Promise<Store> {
   const db = pg as unknown as Db;
   let names = 0;
 
+  // Group commit, PostgreSQL flavour: writes queue; one batch at a time is committed, in one
+  // transaction (a round trip per statement, one commit for all). Writes are committed, and their
+  // promises settle, in the order they were made: a burst of chat messages reaches the room in order.
+  const queue: { steps: Step<unknown>[]; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
+  let draining = false;
+  const runSteps = async (tx: Db, steps: Step<unknown>[]) => {
+    const results: unknown[] = [];
+    for (const s of steps) results.push(await (s.statement as PgStatement<unknown>).inTx(tx, s.params));
+    return steps.length === 1 ? results[0] : results;
+  };
+  const alone = (steps: Step<unknown>[]) =>
+    steps.length === 1
+      ? (steps[0] as Step<unknown>).statement.run((steps[0] as Step<unknown>).params)
+      : pg.transaction((tx) => runSteps(tx as unknown as Db, steps));
+  async function drain() {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, MAX_BATCH);
+      if (batch.length === 1) {
+        const [p] = batch as [(typeof queue)[number]];
+        await alone(p.steps).then(p.resolve, p.reject);
+        continue;
+      }
+      try {
+        const results = await pg.transaction(async (tx) => {
+          const out: unknown[] = [];
+          for (const p of batch) out.push(await runSteps(tx as unknown as Db, p.steps));
+          return out;
+        });
+        for (const [i, p] of batch.entries()) p.resolve(results[i]);
+      } catch {
+        // A statement failed, and with it the whole batch (rolled back): each write again on its own,
+        // in order, so only the failing one fails.
+        for (const p of batch) await alone(p.steps).then(p.resolve, p.reject);
+      }
+    }
+    draining = false;
+  }
+
   const store: Store = {
     dialect: "postgres",
     db,
@@ -176,16 +216,13 @@ async function openPostgres(url: string): Promise<Store> {
       return statement;
     },
     write(...steps: Step<unknown>[]): Promise<never> {
-      if (steps.length === 1) {
-        const [s] = steps as [Step<unknown>];
-        return s.statement.run(s.params) as Promise<never>;
-      }
-      return pg.transaction(async (tx) => {
-        const results: unknown[] = [];
-        for (const s of steps)
-          results.push(await (s.statement as PgStatement<unknown>).inTx(tx as unknown as Db, s.params));
-        return results;
-      }) as Promise<never>;
+      return new Promise((resolve, reject) => {
+        queue.push({ steps, resolve: resolve as (value: unknown) => void, reject });
+        if (!draining) {
+          draining = true;
+          setImmediate(drain);
+        }
+      });
     },
     skipLocked: (select) =>
       (select as unknown as { for(s: string, o: object): unknown }).for("update", {

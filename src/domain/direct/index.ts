@@ -81,12 +81,31 @@ export function createDirect({ store, delivery, maxMessageChars, log }: DirectDe
           // RETURNING has no defined order; ids are UUIDv7, so id order is send order.
           .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
+  /**
+   * The flush in progress per user. Flushes of one user run one after the other, and a live message to
+   * the user waits for the one in progress: the queue's claim is a database round trip, and a live
+   * message must not overtake the queued ones it follows.
+   */
+  const flushing = new Map<string, Promise<number>>();
+
   /** Delivers and removes the stored messages of `userId` to its devices; resolves with how many. */
-  const flush = async (userId: string): Promise<number> => {
-    const rows = await claim(userId);
-    for (const row of rows) delivery.emit({ user: userId }, "message:direct", toMessage(row));
-    if (rows.length > 0) log?.info({ event: "direct_queue_delivered", userId, count: rows.length }, "queue delivered");
-    return rows.length;
+  const flush = (userId: string): Promise<number> => {
+    const run = (flushing.get(userId) ?? Promise.resolve(0))
+      .catch(() => 0)
+      .then(async () => {
+        const rows = await claim(userId);
+        for (const row of rows) delivery.emit({ user: userId }, "message:direct", toMessage(row));
+        if (rows.length > 0)
+          log?.info({ event: "direct_queue_delivered", userId, count: rows.length }, "queue delivered");
+        return rows.length;
+      });
+    flushing.set(userId, run);
+    void run
+      .catch(() => 0)
+      .then(() => {
+        if (flushing.get(userId) === run) flushing.delete(userId);
+      });
+    return run;
   };
 
   /** One multi-row insert: every offline recipient's copy, or none. */
@@ -133,6 +152,7 @@ export function createDirect({ store, delivery, maxMessageChars, log }: DirectDe
       const online = await Promise.all(
         recipients.map(async (user) => {
           if ((await delivery.count({ user })) === 0) return false;
+          await flushing.get(user)?.catch(() => 0); // queued messages first
           delivery.emit({ user }, "message:direct", message);
           return true;
         }),
