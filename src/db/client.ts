@@ -81,8 +81,7 @@ const MAX_BATCH = 500;
 const MIGRATIONS_PG = join(import.meta.dir, "migrations-pg");
 
 /** Opens the database the config names (creating an SQLite file and its folder) and migrates it. */
-export async function openDatabase(target: DatabaseTarget | string): Promise<Store> {
-  if (typeof target === "string") return openSqlite(target);
+export async function openDatabase(target: DatabaseTarget): Promise<Store> {
   return "url" in target ? openPostgres(target.url) : openSqlite(target.path);
 }
 
@@ -156,7 +155,15 @@ interface PgPreparable {
 async function openPostgres(url: string): Promise<Store> {
   const client = new SQL(url);
   const pg = drizzlePg({ client, schema: pgSchema });
-  await migratePg(pg, { migrationsFolder: MIGRATIONS_PG });
+  try {
+    await migratePg(pg, { migrationsFolder: MIGRATIONS_PG });
+  } catch (error) {
+    await client.close().catch(() => {});
+    const where = new URL(url);
+    where.password = where.password ? "***" : "";
+    const reason = (error as { cause?: Error }).cause?.message ?? (error as Error).message;
+    throw new Error(`PostgreSQL at ${where} could not be opened and migrated: ${reason}`, { cause: error });
+  }
   // The twin schema has the same property names and row types: domain code sees one shape.
   const db = pg as unknown as Db;
   let names = 0;
