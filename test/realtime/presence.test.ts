@@ -150,6 +150,8 @@ describe("friends only", () => {
     const hal = await connectAs(server, "hal");
     await Bun.sleep(SETTLE_MS);
     ivy.heard.length = 0;
+    // Hal may have heard ivy come online (when ivy's connect was told after hal's socket was up).
+    hal.heard.length = 0;
 
     expect(data(await ask<UserStatusAck>(hal.socket, "user:status", "away"))).toEqual({ status: "away" });
     expect(data(await ask<UserStatusAck>(hal.socket, "user:status", { status: "busy" }))).toEqual({ status: "busy" });
