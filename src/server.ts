@@ -128,6 +128,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       // 4. Only then the database.
       liveness.stop();
       databaseOpen = false;
+      services.subscribers.close();
       await database.close();
       log.info({ event: "stopped" }, "switchboard stopped");
       log.flush?.();

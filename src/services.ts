@@ -95,7 +95,7 @@ export async function createServices(
   const receipts = createReceipts({ store, delivery });
   const dispatch = createDispatch({ delivery });
   const status = createStatus({ delivery, presence });
-  const subscribers = await createSubscribers(store);
+  const subscribers = await createSubscribers(store, options.log);
   const postbacks = createPostbacks({
     store,
     settings: config.postbacks,

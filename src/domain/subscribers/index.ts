@@ -2,8 +2,8 @@
  * Subscribers (seed 000): the registry of event names clients may emit at run time, one subscriber
  * per name, stored in the database. The registry keeps an in-memory index by name, loaded at start-up and
  * changed after every committed write, so a change applies to the next event (no restart) and the
- * hot path (every undeclared event) never touches the database. One node today: with several, the
- * index would need an invalidation signal between nodes.
+ * hot path (every undeclared event) never touches the database. Nodes sharing a PostgreSQL database
+ * also reload the index every REFRESH_MS, so another node's change applies here within that time.
  *
  * A name may not shadow a declared event (CONFLICT) nor a reserved Socket.IO name (BAD_REQUEST).
  */
@@ -61,8 +61,11 @@ const isUniqueViolation = (error: unknown): boolean => {
 const nameTaken = (name: string) =>
   new AppError("CONFLICT", `Another subscriber already listens to "${clip(name)}"`, { eventListener: name });
 
+/** PostgreSQL: how often the index is reloaded to see other nodes' changes. */
+export const REFRESH_MS = 1000;
+
 /** Loads the registry (the in-memory index by name) from the database. */
-export async function createSubscribers(store: Store) {
+export async function createSubscribers(store: Store, log?: { error(obj: object, msg?: string): void }) {
   const { db } = store;
   const { subscribers } = store.tables;
   /** By eventListener; the only thing read on the event path. */
@@ -74,6 +77,30 @@ export async function createSubscribers(store: Store) {
   };
 
   for (const row of await db.select().from(subscribers)) index.set(row.eventListener, row);
+
+  /** What identifies the registry's content: a reload that finds the same changes nothing. */
+  const fingerprint = (rows: Iterable<Subscriber>) =>
+    [...rows]
+      .map((r) => `${r.id}\u0000${r.eventListener}\u0000${r.updatedAt}`)
+      .sort()
+      .join("\u0001");
+  /** Replaces the index with what the database holds now (other nodes write it too). */
+  async function reload() {
+    const before = version;
+    const rows = await db.select().from(subscribers);
+    // A write of this node landed meanwhile: what was read may predate it; the next reload sees both.
+    if (version !== before || fingerprint(rows) === fingerprint(index.values())) return;
+    index.clear();
+    for (const row of rows) index.set(row.eventListener, row);
+    touch();
+  }
+  let refresh: Timer | undefined;
+  if (store.dialect === "postgres") {
+    refresh = setInterval(() => {
+      reload().catch((error) => log?.error({ err: error }, "subscriber registry reload failed"));
+    }, REFRESH_MS);
+    refresh.unref();
+  }
 
   const byId = async (id: string) => (await db.select().from(subscribers).where(eq(subscribers.id, id)).limit(1))[0];
   /** The index entry of subscriber `id`, whatever its name (the map is small: one entry per registered name). */
@@ -197,6 +224,12 @@ export async function createSubscribers(store: Store) {
     /** Raised on every change. */
     get version() {
       return version;
+    },
+
+    /** Stops reloading (before the database closes). */
+    close() {
+      if (refresh) clearInterval(refresh);
+      refresh = undefined;
     },
   };
 }
