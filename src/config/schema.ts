@@ -217,9 +217,9 @@ export const envVars = {
     doc: "presence:online and presence:detailed answer every user (false: FORBIDDEN; friends-only presence stays)",
   }),
   SOCKET_ADAPTER: v({
-    schema: z.enum(["memory"], { error: "must be memory" }),
-    default: "memory",
-    doc: "Socket.IO adapter (room broadcasts across nodes)",
+    schema: z.enum(["bun", "memory"], { error: "must be bun or memory" }),
+    default: "bun",
+    doc: "Socket.IO adapter (one node): bun publishes each room broadcast once through Bun's WebSocket pub/sub, same frames on the wire (stock, with a log, if its start-up self-test fails); memory is socket.io's stock adapter",
   }),
   POSTBACKS_ENABLED: v({ schema: bool, default: "true", doc: "Run the postback (webhook) scheduler" }),
   POSTBACK_SIGNING_SECRET: v({

@@ -18,7 +18,7 @@ import type { Drain } from "../lifecycle";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
 import type { Services } from "../services";
-import { applyAdapter } from "./adapter";
+import { socketAdapter } from "./adapter";
 import { createAdmission } from "./admission";
 import { authenticate, INTERNAL_NAMESPACE } from "./auth";
 import { createBinder, type HandlerTable, type NamespaceContract } from "./bind";
@@ -54,12 +54,14 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
     maxHttpBufferSize: config.socket.maxPayloadBytes,
     cors: { origin: origins === "*" ? "*" : origins, credentials: origins !== "*" },
   });
+  // A short disconnect keeps the socket's id, rooms and the room broadcasts it missed. Middlewares
+  // still run: a reconnect needs a valid token.
+  const recovery = config.socket.recoveryWindowMs > 0;
   // connectTimeout: an engine connection that joins no namespace in time is closed by socket.io too.
   const io: AppServer = new Server({
     connectTimeout: config.socket.authTimeoutMs,
-    // A short disconnect keeps the socket's id, rooms and the room broadcasts it missed. Middlewares
-    // still run: a reconnect needs a valid token.
-    ...(config.socket.recoveryWindowMs > 0
+    adapter: socketAdapter(config.socket.adapter, { engine, recovery, log }),
+    ...(recovery
       ? {
           connectionStateRecovery: { maxDisconnectionDuration: config.socket.recoveryWindowMs, skipMiddlewares: false },
         }
@@ -75,7 +77,6 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
     admission.connected(conn as never, ipOfRequest.get(request) ?? "unknown");
   });
   io.bind(engine);
-  applyAdapter(io, config.socket.adapter);
   const delivery = createDelivery(io);
   let stopping = false;
 
