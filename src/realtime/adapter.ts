@@ -21,6 +21,9 @@ export interface AdapterDeps {
   log: Logger;
 }
 
+/** Whether every socket is on this node with this adapter (the delivery port then reads lists and counts locally). */
+export const isSingleNode = (choice: Config["socket"]["adapter"]): boolean => choice === "memory" || choice === "bun";
+
 /** The `adapter` option of `new Server()`; undefined leaves socket.io's default (stock, session-aware with recovery). */
 export function socketAdapter(
   choice: Config["socket"]["adapter"],

@@ -5,16 +5,41 @@
  */
 import type { ConnectionInfo, Delivery, Target } from "../domain/delivery";
 import { userRoom } from "../domain/delivery";
-import type { AppServer } from "./types";
+import type { AppServer, AppSocket } from "./types";
 
 type Scoped = Exclude<Target, { everyone: true }>;
 
 const roomOf = (target: Scoped): string =>
   "room" in target ? target.room : "user" in target ? userRoom(target.user) : target.socket;
 
-export function createDelivery(io: AppServer): Delivery {
+/**
+ * `singleNode`: every socket is on this node (adapter.ts says so for its single-node adapters), so
+ * lists and counts are read from the namespace itself instead of `fetchSockets()`, which builds a
+ * promise and an array of every member on each call (a dispatch to a room of 5,000 paid for that).
+ */
+export function createDelivery(io: AppServer, { singleNode }: { singleNode: boolean }): Delivery {
   const nsp = io.of("/");
   const scope = (target?: Scoped) => (target ? nsp.in(roomOf(target)) : nsp);
+  /** This node's connected sockets of a target (the adapter's room holds ids; connected ones are in nsp.sockets). */
+  const eachLocal = (target: Scoped | undefined, visit: (socket: AppSocket) => void) => {
+    if (!target) {
+      for (const socket of nsp.sockets.values()) visit(socket);
+      return;
+    }
+    const ids = nsp.adapter.rooms.get(roomOf(target));
+    if (!ids) return;
+    for (const id of ids) {
+      const socket = nsp.sockets.get(id);
+      if (socket) visit(socket);
+    }
+  };
+  const info = (s: Pick<AppSocket, "id" | "data" | "rooms">): ConnectionInfo => ({
+    socketId: s.id,
+    userId: s.data.user.id,
+    channel: s.data.channel ?? null,
+    connectedAt: s.data.connectedAt,
+    rooms: [...s.rooms],
+  });
 
   const emit = (target: Target, event: string, payload: unknown) => {
     const except = ("except" in target && target.except) || [];
@@ -45,18 +70,19 @@ export function createDelivery(io: AppServer): Delivery {
       return sockets.length;
     },
     async connections(target) {
-      const sockets = await scope(target).fetchSockets();
-      return sockets.map(
-        (s): ConnectionInfo => ({
-          socketId: s.id,
-          userId: s.data.user.id,
-          channel: s.data.channel ?? null,
-          connectedAt: s.data.connectedAt,
-          rooms: [...s.rooms],
-        }),
-      );
+      if (singleNode) {
+        const found: ConnectionInfo[] = [];
+        eachLocal(target, (socket) => found.push(info(socket)));
+        return found;
+      }
+      return (await scope(target).fetchSockets()).map(info);
     },
     async count(target) {
+      if (singleNode) {
+        let n = 0;
+        eachLocal(target, () => n++);
+        return n;
+      }
       return (await scope(target).fetchSockets()).length;
     },
   };

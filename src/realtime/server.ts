@@ -18,7 +18,7 @@ import type { Drain } from "../lifecycle";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
 import type { Services } from "../services";
-import { socketAdapter } from "./adapter";
+import { isSingleNode, socketAdapter } from "./adapter";
 import { createAdmission } from "./admission";
 import { authenticate, INTERNAL_NAMESPACE } from "./auth";
 import { createBinder, type HandlerTable, type NamespaceContract } from "./bind";
@@ -77,7 +77,7 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
     admission.connected(conn as never, ipOfRequest.get(request) ?? "unknown");
   });
   io.bind(engine);
-  const delivery = createDelivery(io);
+  const delivery = createDelivery(io, { singleNode: isSingleNode(config.socket.adapter) });
   let stopping = false;
 
   const handler = engine.handler();
