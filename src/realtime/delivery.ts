@@ -5,6 +5,7 @@
  */
 import type { ConnectionInfo, Delivery, Target } from "../domain/delivery";
 import { userRoom } from "../domain/delivery";
+import { AppError } from "../domain/errors";
 import type { AppServer, AppSocket } from "./types";
 
 type Scoped = Exclude<Target, { everyone: true }>;
@@ -17,8 +18,22 @@ const roomOf = (target: Scoped): string =>
  * lists and counts are read from the namespace itself instead of `fetchSockets()`, which builds a
  * promise and an array of every member on each call (a dispatch to a room of 5,000 paid for that).
  */
-export function createDelivery(io: AppServer, { singleNode }: { singleNode: boolean }): Delivery {
+export function createDelivery(
+  io: AppServer,
+  { singleNode, timeoutMs }: { singleNode: boolean; timeoutMs: number },
+): Delivery {
   const nsp = io.of("/");
+  /** Every node's sockets of a target; a node that does not answer in time fails the call clearly. */
+  const fetchAll = async (target?: Scoped) => {
+    try {
+      return await (target ? nsp.in(roomOf(target)) : nsp).timeout(timeoutMs).fetchSockets();
+    } catch (error) {
+      throw new AppError(
+        "SERVICE_UNAVAILABLE",
+        `A gateway node did not answer within ${timeoutMs} ms (${(error as Error).message}): retry`,
+      );
+    }
+  };
   const scope = (target?: Scoped) => (target ? nsp.in(roomOf(target)) : nsp);
   /** This node's connected sockets of a target (the adapter's room holds ids; connected ones are in nsp.sockets). */
   const eachLocal = (target: Scoped | undefined, visit: (socket: AppSocket) => void) => {
@@ -53,10 +68,9 @@ export function createDelivery(io: AppServer, { singleNode }: { singleNode: bool
     inRoom(socketId, room) {
       const local = nsp.sockets.get(socketId);
       if (local) return local.rooms.has(room);
-      return nsp
-        .in(socketId)
-        .fetchSockets()
-        .then((sockets) => sockets.some((s) => s.id === socketId && s.rooms.has(room)));
+      return fetchAll({ socket: socketId }).then((sockets) =>
+        sockets.some((s) => s.id === socketId && s.rooms.has(room)),
+      );
     },
     async join(socketId, room) {
       nsp.in(socketId).socketsJoin(room);
@@ -65,7 +79,7 @@ export function createDelivery(io: AppServer, { singleNode }: { singleNode: bool
       nsp.in(socketId).socketsLeave(room);
     },
     async disconnect(target) {
-      const sockets = await scope(target).fetchSockets();
+      const sockets = await fetchAll(target);
       scope(target).disconnectSockets(true);
       return sockets.length;
     },
@@ -75,7 +89,7 @@ export function createDelivery(io: AppServer, { singleNode }: { singleNode: bool
         eachLocal(target, (socket) => found.push(info(socket)));
         return found;
       }
-      return (await scope(target).fetchSockets()).map(info);
+      return (await fetchAll(target)).map(info);
     },
     async count(target) {
       if (singleNode) {
@@ -83,7 +97,7 @@ export function createDelivery(io: AppServer, { singleNode }: { singleNode: bool
         eachLocal(target, () => n++);
         return n;
       }
-      return (await scope(target).fetchSockets()).length;
+      return (await fetchAll(target)).length;
     },
   };
 }

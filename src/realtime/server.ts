@@ -8,6 +8,7 @@
 import { Server as Engine } from "@socket.io/bun-engine";
 import { Server } from "socket.io";
 import { namespaces } from "../../generated/events";
+import type { RedisLink } from "../cluster/redis";
 import type { Config } from "../config";
 import type { CallerAuth } from "../domain/callers";
 import type { ConnectionListener } from "../domain/connections/events";
@@ -43,9 +44,11 @@ export interface RealtimeDeps {
   log: Logger;
   /** The HTTP limiter's ban, so a banned IP opens no Socket.IO sessions either. */
   isBanned?: (ip: string) => boolean;
+  /** Several nodes: the Redis connection the cluster adapters use (REDIS_URL). */
+  redis?: RedisLink | undefined;
 }
 
-export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps) {
+export function createRealtime({ config, metrics, log, isBanned, redis }: RealtimeDeps) {
   const origins = config.allowedOrigins;
   const engine = new Engine({
     path: SOCKET_PATH,
@@ -60,7 +63,14 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
   // connectTimeout: an engine connection that joins no namespace in time is closed by socket.io too.
   const io: AppServer = new Server({
     connectTimeout: config.socket.authTimeoutMs,
-    adapter: socketAdapter(config.socket.adapter, { engine, recovery, log }),
+    adapter: socketAdapter(config.socket.adapter, {
+      engine,
+      recovery,
+      log,
+      redis,
+      streamMaxLen: config.redis.streamMaxLen,
+      timeoutMs: config.clusterTimeoutMs,
+    }),
     ...(recovery
       ? {
           connectionStateRecovery: { maxDisconnectionDuration: config.socket.recoveryWindowMs, skipMiddlewares: false },
@@ -77,7 +87,10 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
     admission.connected(conn as never, ipOfRequest.get(request) ?? "unknown");
   });
   io.bind(engine);
-  const delivery = createDelivery(io, { singleNode: isSingleNode(config.socket.adapter) });
+  const delivery = createDelivery(io, {
+    singleNode: isSingleNode(config.socket.adapter),
+    timeoutMs: config.clusterTimeoutMs,
+  });
   let stopping = false;
 
   const handler = engine.handler();
@@ -198,6 +211,21 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
     },
 
     connectedSockets: () => io.of("/").sockets.size,
+
+    /** Gateway nodes the adapter sees, this one included; null when they do not answer in time. */
+    async serverCount(): Promise<number | null> {
+      let timer: Timer | undefined;
+      const late = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), config.clusterTimeoutMs);
+      });
+      try {
+        return await Promise.race([io.of("/").adapter.serverCount(), late]);
+      } catch {
+        return null;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
 
     /** Shutdown, first step: no new sessions, and new events are refused; events in flight go on. */
     stopAccepting() {
