@@ -72,8 +72,16 @@ export async function connectRedis(url: string, prefix: string, log: Logger, tim
     get downSince() {
       return downSince;
     },
+    /** Waits a moment for commands in flight, then drops the connections (Redis may be gone). */
     async close() {
-      for (const c of [subscriber, client]) if (c.isOpen) await c.close().catch(() => c.destroy());
+      for (const c of [subscriber, client]) {
+        if (!c.isOpen) continue;
+        const graceful = c.close().then(
+          () => true,
+          () => false,
+        );
+        if (!(await Promise.race([graceful, Bun.sleep(1000).then(() => false)]))) c.destroy();
+      }
     },
   };
 }

@@ -69,7 +69,12 @@ export const probeRoutes = (deps: ProbeDeps) => (app: AnyElysia) =>
           uptimeSeconds: Math.round((performance.now() - deps.startedAt) / 100) / 10,
           database: { reachable },
           sockets: { connected: deps.connectedSockets() },
-          cluster: { adapter: deps.cluster.adapter, nodes: await deps.cluster.nodes(), redis },
+          // Without Redis the other nodes cannot be asked: say so at once rather than wait for a timeout.
+          cluster: {
+            adapter: deps.cluster.adapter,
+            nodes: redis?.reachable === false ? null : await deps.cluster.nodes(),
+            redis,
+          },
         } satisfies HealthResponse;
       },
       { detail: { hide: true } },
