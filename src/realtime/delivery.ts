@@ -10,6 +10,12 @@ import type { AppServer, AppSocket } from "./types";
 
 type Scoped = Exclude<Target, { everyone: true }>;
 
+/** The server-side event by which a node asks the others how many of a target's sockets they hold. */
+const COUNT_EVENT = "switchboard:count";
+interface ServerSideEvents {
+  on(event: typeof COUNT_EVENT, listener: (target: Scoped | null, ack: (n: number) => void) => void): void;
+}
+
 const roomOf = (target: Scoped): string =>
   "room" in target ? target.room : "user" in target ? userRoom(target.user) : target.socket;
 
@@ -48,6 +54,15 @@ export function createDelivery(
       if (socket) visit(socket);
     }
   };
+  const countLocal = (target?: Scoped) => {
+    let n = 0;
+    eachLocal(target, () => n++);
+    return n;
+  };
+  // Several nodes: answer the others' counts (server-side events travel through the adapter).
+  if (!singleNode) {
+    (nsp as unknown as ServerSideEvents).on(COUNT_EVENT, (target, ack) => ack(countLocal(target ?? undefined)));
+  }
   const info = (s: Pick<AppSocket, "id" | "data" | "rooms">): ConnectionInfo => ({
     socketId: s.id,
     userId: s.data.user.id,
@@ -92,12 +107,27 @@ export function createDelivery(
       return (await fetchAll(target)).map(info);
     },
     async count(target) {
-      if (singleNode) {
-        let n = 0;
-        eachLocal(target, () => n++);
-        return n;
+      if (singleNode) return countLocal(target);
+      // Each other node counts its own sockets: a number per node, not every member's details.
+      let timer: Timer | undefined;
+      try {
+        const asked = (nsp.serverSideEmitWithAck as (ev: string, arg: unknown) => Promise<number[]>)(
+          COUNT_EVENT,
+          target ?? null,
+        );
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no answer")), timeoutMs);
+        });
+        const counts = await Promise.race([asked, late]);
+        return counts.reduce((sum, n) => sum + n, countLocal(target));
+      } catch (error) {
+        throw new AppError(
+          "SERVICE_UNAVAILABLE",
+          `A gateway node did not answer within ${timeoutMs} ms (${(error as Error).message}): retry`,
+        );
+      } finally {
+        clearTimeout(timer);
       }
-      return (await fetchAll(target)).length;
     },
   };
 }

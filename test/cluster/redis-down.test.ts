@@ -60,9 +60,21 @@ function redisProxy(port = 0) {
   };
 }
 
+// Cutting Redis fails the commands in flight on its connections with SocketClosedUnexpectedlyError, and one
+// such promise, inside the Redis client or an adapter (not ours: every call we make is awaited or caught),
+// is left unobserved; a server process logs those (src/process.ts). Here they are expected while Redis is
+// cut; any other unhandled rejection still fails the run.
+const unexpected: unknown[] = [];
+const onRejection = (reason: unknown) => {
+  if ((reason as Error)?.name !== "SocketClosedUnexpectedlyError") unexpected.push(reason);
+};
+process.on("unhandledRejection", onRejection);
+
 let node: TestServer | undefined;
 afterAll(async () => {
   await node?.close();
+  process.off("unhandledRejection", onRejection);
+  expect(unexpected).toEqual([]);
 });
 
 test("Redis unreachable: /health 503 at once, /alive 503 after REDIS_DOWN_ALIVE_MS; both back when Redis is", async () => {
