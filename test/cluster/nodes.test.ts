@@ -48,6 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.close()));
   const cleanup = createClient({ url: REDIS_URL });
+  cleanup.on("error", () => {});
   await cleanup.connect();
   for await (const keys of cleanup.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) {
     if (keys.length > 0) await cleanup.del(keys);

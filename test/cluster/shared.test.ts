@@ -19,6 +19,7 @@ const start = async (env: Record<string, string>) => {
 afterAll(async () => {
   await Promise.all(started.map((s) => s.close()));
   const cleanup = createClient({ url: REDIS_URL });
+  cleanup.on("error", () => {});
   await cleanup.connect();
   for await (const keys of cleanup.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) {
     if (keys.length > 0) await cleanup.del(keys);
