@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { createClient } from "redis";
 import { API_TOKEN, cpuSeconds, freePort, JWT_SECRET, median, POSTBACK_SIGNING_SECRET, sleep } from "./lib/common";
 import type { Config, PhaseResult } from "./load/sio";
 
@@ -114,6 +115,28 @@ async function runLoad(script: string, config: unknown): Promise<unknown> {
   }
 }
 
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+async function redisUp(): Promise<boolean> {
+  const client = createClient({ url: REDIS_URL, socket: { reconnectStrategy: false, connectTimeout: 1000 } });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+async function dropRedisKeys(prefix: string) {
+  const client = createClient({ url: REDIS_URL });
+  client.on("error", () => {});
+  await client.connect();
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) {
+    if (keys.length > 0) await client.del(keys);
+  }
+  await client.close();
+}
+
 type Runs = Record<string, Record<string, PhaseResult[]>>; // key `${server}@${n}` -> phase -> runs
 const runs: Runs = {};
 const record = (key: string, phase: string, r: PhaseResult) => {
@@ -158,6 +181,52 @@ for (let rep = 0; rep < profile.reps; rep++) {
       }
     }
   }
+  // Scenario 6 (issue 11): two gateway nodes on Redis (redis-streams), clients alternating between them,
+  // both nodes on the server core; fan-out only, at the first N. Compared with one node of the main loop.
+  if (await redisUp()) {
+    const n = profile.ns[0] as number;
+    const prefix = `switchboard-bench-${Date.now()}`;
+    const ports = [freePort(), freePort()];
+    const env = (port: number) => ({ ...gatewayEnv(port), REDIS_URL, REDIS_PREFIX: prefix });
+    const nodes: Bun.Subprocess[] = [];
+    try {
+      for (const port of ports) nodes.push(await start(["bun", "bench/servers/gateway.ts"], env(port), 0, port));
+      const seen = performance.now() + 10000;
+      while (performance.now() < seen) {
+        const h = (await (await fetch(`http://127.0.0.1:${ports[0]}/health`)).json()) as {
+          cluster?: { nodes: number };
+        };
+        if (h.cluster?.nodes === 2) break;
+        await sleep(100);
+      }
+      const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+      const config: Config = {
+        url: urls[0] as string,
+        urls,
+        pid: nodes[0]?.pid as number,
+        pids: nodes.map((p) => p.pid),
+        n,
+        rooms: 10,
+        connectConcurrency: profile.connectConcurrency,
+        windowMs: profile.windowMs,
+        drainMs: profile.drainMs,
+        httpConcurrency: 32,
+        fanoutInFlight: 4,
+        phases: ["fanoutDispatch", "fanoutBroadcast"],
+      };
+      const out = (await runLoad("bench/load/sio.ts", config)) as { phases: Record<string, PhaseResult> };
+      for (const [phase, r] of Object.entries(out.phases)) record(`cluster2@${n}`, phase, r);
+      process.stderr.write(
+        `rep ${rep + 1} n=${n} 2 nodes on Redis: ok (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+      );
+    } catch (e) {
+      process.stderr.write(`rep ${rep + 1} 2 nodes on Redis: FAILED ${(e as Error).message}\n`);
+    } finally {
+      for (const p of nodes) await stop(p);
+      await dropRedisKeys(prefix);
+    }
+  } else if (rep === 0) process.stderr.write(`2 nodes on Redis: skipped (no Redis at ${REDIS_URL})\n`);
+
   // Scenario 5: postbacks, gateway vs a bare fetch loop, both against the same sink (sink on the load core).
   const sinkPort = freePort();
   const sink = await start(["bun", "bench/servers/sink.ts"], { PORT: String(sinkPort) }, 1, sinkPort);
@@ -332,6 +401,32 @@ const pbLines = [
   `| enqueue req/s (durable, 32 concurrent, scheduler off) | ${fmt(gwEnq)} (p99 ${fmt(med("gateway@postbacks", "enqueue", "p99Ms"), 1)} ms) | - | - |`,
   `| deliveries/s to the sink (queue full at start) | ${fmt(gwDel)} (${fmt(med("gateway@postbacks", "deliver", "count"))} delivered) | ${fmt(loopDel)} | ${ratio(gwDel, loopDel)} |`,
 ];
+const clusterN = profile.ns[0] as number;
+const clusterLines: string[] = [];
+if (medians[`cluster2@${clusterN}`]) {
+  clusterLines.push(
+    "",
+    `| several nodes (N = ${clusterN.toLocaleString("en-US")}, 10 rooms of ~${clusterN / 10}) | 1 node | 2 nodes on Redis (redis-streams) | 2 nodes / 1 node |`,
+    "|---|---|---|---|",
+  );
+  const one = `gateway@${clusterN}`;
+  const two = `cluster2@${clusterN}`;
+  for (const [phase, label] of [
+    ["fanoutDispatch", "fan-out via dispatch"],
+    ["fanoutBroadcast", "fan-out via client broadcast"],
+  ] as const) {
+    for (const [field, what, digits] of [
+      ["perSecond", "deliveries/s", 0],
+      ["p50Ms", "p50 latency ms", 1],
+      ["p99Ms", "p99 latency ms", 1],
+      ["serverCpuUsPerOp", "server CPU ms / 1k deliveries (all nodes)", 1],
+    ] as const) {
+      const a = med(one, phase, field);
+      const b = med(two, phase, field);
+      clusterLines.push(`| ${label}, ${what} | ${fmt(a, digits)} | ${fmt(b, digits)} | ${ratio(b, a)} |`);
+    }
+  }
+}
 const wall = (performance.now() - started) / 1000;
 const output = [
   `Switchboard bench (${quick ? "--quick" : "full"}; ${profile.reps} repetition(s), medians; ${profile.windowMs} ms windows; ` +
@@ -339,6 +434,7 @@ const output = [
   "",
   ...lines,
   ...cpuLines,
+  ...clusterLines,
   ...pbLines,
   "",
   flags.length

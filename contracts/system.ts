@@ -19,6 +19,20 @@ export const HealthResponse = z
     uptimeSeconds: z.number(),
     database: z.object({ reachable: z.boolean() }),
     sockets: z.object({ connected: z.number().int() }),
+    cluster: z
+      .object({
+        adapter: z.string().meta({ description: "SOCKET_ADAPTER: bun, memory, redis-streams or redis" }),
+        nodes: z
+          .number()
+          .int()
+          .nullable()
+          .meta({ description: "Gateway nodes the adapter sees, this one included; null when they did not answer" }),
+        redis: z
+          .object({ reachable: z.boolean() })
+          .nullable()
+          .meta({ description: "The Redis of REDIS_URL; null when there is none" }),
+      })
+      .meta({ description: "How this node reaches the others (one node: adapter bun or memory, nodes 1)" }),
   })
   .meta({ id: "Health" });
 export type HealthResponse = z.infer<typeof HealthResponse>;
@@ -48,11 +62,11 @@ export const systemEndpoints: SystemEndpoint[] = [
   {
     name: "system.health",
     path: systemPaths.health,
-    summary: "Status, uptime, version and whether the database answers",
+    summary: "Status, uptime, version, whether the database and Redis answer, and how many gateway nodes there are",
     contentType: "application/json",
     responses: {
       "200": { description: "Healthy", schema: HealthResponse },
-      "503": { description: "The database does not answer", schema: HealthResponse },
+      "503": { description: "The database or Redis does not answer", schema: HealthResponse },
     },
   },
   {

@@ -395,7 +395,11 @@ export interface ServerToClientEvents {
    * socket. Reconnect with a fresh token.
    */
   "auth:expired": (payload: AuthExpired) => void;
-  /** Emitted once, right after a successful handshake, with the authenticated user and the socket's id. */
+  /**
+   * Emitted once, right after a successful handshake, with the authenticated user and the socket's id. It is kept for
+   * connection state recovery on purpose: its offset is the one a client that has received nothing else yet reconnects
+   * with (Socket.IO recovers only a client that sends an offset).
+   */
   connected: (payload: Connected) => void;
   /**
    * Sent to the socket when an incoming event that has no ack callback fails (invalid payload, not allowed, rate

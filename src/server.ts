@@ -1,4 +1,6 @@
 /** Wires config -> database -> services -> transports on one port, and tears them down in order. */
+
+import { connectRedis } from "./cluster/redis";
 import type { Config } from "./config";
 import { openDatabase } from "./db/client";
 import { createCallerAuth } from "./domain/callers";
@@ -46,7 +48,9 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   // The realtime layer first: its delivery port is what services use to reach clients.
   // The HTTP limiter's ban applies to Socket.IO sessions too; the app is built after the services.
   let isBanned = (_ip: string) => false;
-  const realtime = createRealtime({ config, metrics, log, isBanned: (ip) => isBanned(ip) });
+  // Several nodes: Redis first (the adapter and the shared rate limit need it); start-up fails clearly without it.
+  const redis = config.redis.url ? await connectRedis(config.redis.url, config.redis.prefix, log) : undefined;
+  const realtime = createRealtime({ config, metrics, log, isBanned: (ip) => isBanned(ip), redis });
   const services = await createServices(config, database, realtime.delivery, {
     log,
     postbackObserver: {
@@ -64,11 +68,26 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   realtime.start({ services, callers, drain, handlers: opts.handlers ?? namespaceHandlers });
   const impls = operationImpls(services);
 
-  const http = createHttpApp({ config, metrics, log, callers, socketPath: SOCKET_PATH });
+  const http = createHttpApp({ config, metrics, log, callers, socketPath: SOCKET_PATH, redis });
   const { app, requestContext } = http;
   isBanned = http.isBanned;
   app
-    .use(probeRoutes({ liveness, database, services, connectedSockets: realtime.connectedSockets, metrics, startedAt }))
+    .use(
+      probeRoutes({
+        liveness,
+        database,
+        services,
+        connectedSockets: realtime.connectedSockets,
+        metrics,
+        startedAt,
+        cluster: {
+          adapter: config.socket.adapter,
+          nodes: realtime.serverCount,
+          redis,
+          redisDownAliveMs: config.redis.downAliveMs,
+        },
+      }),
+    )
     .use(docsRoutes({ subscribers: services.subscribers }))
     .use(restRoutes(impls, requestContext))
     .use(trpcRoute(createAdminRouter(impls), requestContext))
@@ -116,7 +135,9 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       ]);
       if (!postbacksDone) log.warn({ event: "postbacks_cut_off" }, "postback attempts still in flight were abandoned");
       // 3. Then clients are disconnected, and the HTTP requests still open get the rest of the time.
+      // What the disconnects set off (presence, room:user-left) finishes before the database and Redis close.
       await realtime.close();
+      await drain.wait(Math.max(0, deadline - Date.now()));
       const finished = await Promise.race([
         closed.then(() => true),
         Bun.sleep(Math.max(0, deadline - Date.now())).then(() => false),
@@ -125,11 +146,12 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
         log.warn({ event: "shutdown_forced", pending: drain.size }, "in-flight work did not finish in time");
         await server.stop(true);
       }
-      // 4. Only then the database.
+      // 4. Only then the database and Redis.
       liveness.stop();
       databaseOpen = false;
       services.subscribers.close();
       await database.close();
+      await redis?.close();
       log.info({ event: "stopped" }, "switchboard stopped");
       log.flush?.();
     })();

@@ -28,7 +28,9 @@ describe("config", () => {
     expect(c.allowedOrigins).toBe("*");
     expect(c.prometheusPrefix).toBe("switchboard");
     expect(c.logLevel).toBe("info");
-    expect(c.rateLimit).toEqual({ max: 100, adminMax: 10000, windowMs: 60000, ban: 10 });
+    expect(c.rateLimit).toEqual({ max: 100, adminMax: 10000, windowMs: 60000, ban: 10, store: "memory" });
+    expect(c.socket.adapter).toBe("bun");
+    expect(c.redis.url).toBeUndefined();
     expect(c.socket).toMatchObject({
       transports: ["polling", "websocket"],
       authTimeoutMs: 10000,
@@ -121,5 +123,31 @@ describe("config", () => {
     const third = loadConfig({ DATABASE_PATH: dbPath, API_TOKEN: "b".repeat(20) });
     expect(third.apiToken).toBe("b".repeat(20));
     expect(third.jwtSecret).toBe(first.jwtSecret);
+  });
+
+  test("several nodes: REDIS_URL makes redis-streams the default adapter; a Redis choice without REDIS_URL is refused", () => {
+    const cluster = loadConfig({ ...base, REDIS_URL: "redis://127.0.0.1:6379" });
+    expect(cluster.socket.adapter).toBe("redis-streams");
+    expect(cluster.redis).toEqual({
+      url: "redis://127.0.0.1:6379",
+      prefix: "switchboard",
+      streamMaxLen: 10000,
+      downAliveMs: 30000,
+    });
+    expect(cluster.clusterTimeoutMs).toBe(5000);
+    expect(loadConfig({ ...base, REDIS_URL: "redis://r:6379", SOCKET_ADAPTER: "redis" }).socket.adapter).toBe("redis");
+    expect(loadConfig({ ...base, REDIS_URL: "redis://r:6379", SOCKET_ADAPTER: "bun" }).socket.adapter).toBe("bun");
+    expect(() => loadConfig({ ...base, SOCKET_ADAPTER: "redis-streams" })).toThrow(
+      "REDIS_URL: is required with SOCKET_ADAPTER=redis-streams",
+    );
+    expect(() => loadConfig({ ...base, RATE_LIMIT_STORE: "redis" })).toThrow(
+      "REDIS_URL: is required with RATE_LIMIT_STORE=redis",
+    );
+    expect(() => loadConfig({ ...base, REDIS_URL: "http://r:6379" })).toThrow(
+      "REDIS_URL: must be a redis:// or rediss:// URL",
+    );
+    expect(() => loadConfig({ ...base, SOCKET_ADAPTER: "kafka" })).toThrow(
+      "SOCKET_ADAPTER: must be bun, memory, redis-streams or redis",
+    );
   });
 });

@@ -24,6 +24,9 @@ export interface Config {
   /** Most fan-out messages in flight (sent, not yet delivered to every member). */
   fanoutInFlight: number;
   phases: string[];
+  /** Several nodes (the cluster scenario): client i connects to urls[i % urls.length]; CPU is summed over pids. */
+  urls?: string[];
+  pids?: number[];
 }
 
 export interface PhaseResult {
@@ -40,7 +43,9 @@ export interface PhaseResult {
 }
 
 const cfg = JSON.parse(process.argv[2] ?? "{}") as Config;
-const wsUrl = `${cfg.url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`;
+const wsUrls = (cfg.urls ?? [cfg.url]).map((u) => `${u.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`);
+const pids = cfg.pids ?? [cfg.pid];
+const serverCpuSeconds = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 const key = new TextEncoder().encode(JWT_SECRET);
 
 type AckFn = (text: string, now: number) => void;
@@ -99,7 +104,7 @@ const ackOk = (text: string) => !text.includes('"success":false');
 
 function connect(i: number, token: string): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl);
+    const ws = new WebSocket(wsUrls[i % wsUrls.length] as string);
     const c: Client = { i, ws, nextId: 1, acks: new Map() };
     let ready = false;
     ws.onmessage = (ev) => {
@@ -120,12 +125,12 @@ function connect(i: number, token: string): Promise<Client> {
 
 /** Measures what `run` does between its start and `stop()`: server and client CPU, wall time. */
 function measure() {
-  const s0 = cpuSeconds(cfg.pid);
+  const s0 = serverCpuSeconds();
   const c0 = ownCpuSeconds();
   const t0 = performance.now();
   return (count: number, lat: number[], errors: number, extra: Record<string, number> = {}): PhaseResult => {
     const seconds = (performance.now() - t0) / 1000;
-    const serverCpu = (cpuSeconds(cfg.pid) - s0) / seconds;
+    const serverCpu = (serverCpuSeconds() - s0) / seconds;
     const clientCpu = (ownCpuSeconds() - c0) / seconds;
     return {
       count,

@@ -24,7 +24,7 @@ import { connectedUsers, disconnectUser, myStatus, userStatus } from "./users";
  */
 export const adminApi = {
   title: "Switchboard admin API",
-  version: "0.2.0",
+  version: "0.3.0",
   description:
     "Reach end users from a backend. Every operation is served as REST (this document) and as tRPC at /trpc " +
     "(procedure = operationId). Errors: `{ success: false, error: { code, message, details? } }`.",

@@ -27,7 +27,7 @@ export interface Config {
   logLevel: Env["LOG_LEVEL"];
   /** Proxies in front of us that append to X-Forwarded-For; 0 = do not trust the header. */
   trustProxyHops: number;
-  rateLimit: { max: number; adminMax: number; windowMs: number; ban: number };
+  rateLimit: { max: number; adminMax: number; windowMs: number; ban: number; store: Env["RATE_LIMIT_STORE"] };
   httpMaxBodyBytes: number;
   trpcMaxBatch: number;
   publicEndpoints: { health: boolean; metrics: boolean; docs: boolean };
@@ -48,8 +48,12 @@ export interface Config {
     rateBurst: number;
     abuseLimit: number;
     recoveryWindowMs: number;
-    adapter: Env["SOCKET_ADAPTER"];
+    adapter: NonNullable<Env["SOCKET_ADAPTER"]>;
   };
+  /** Several nodes: Redis carries Socket.IO traffic between them (and shared rate limits). */
+  redis: { url: string | undefined; prefix: string; streamMaxLen: number; downAliveMs: number };
+  /** How long a request to every node waits for answers. */
+  clusterTimeoutMs: number;
   chat: { maxMessageChars: number; typingTimeoutMs: number; presencePublic: boolean };
   postbacks: {
     enabled: boolean;
@@ -88,6 +92,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const env = parsed.data;
+  const needRedis = [
+    env.SOCKET_ADAPTER?.startsWith("redis") ? `SOCKET_ADAPTER=${env.SOCKET_ADAPTER}` : undefined,
+    env.RATE_LIMIT_STORE === "redis" ? "RATE_LIMIT_STORE=redis" : undefined,
+  ].filter(Boolean);
+  if (needRedis.length > 0 && !env.REDIS_URL) {
+    throw new ConfigError(`Invalid configuration:\n  REDIS_URL: is required with ${needRedis.join(" and ")}`);
+  }
   const databasePath = env.DATABASE_PATH === ":memory:" ? ":memory:" : resolve(env.DATABASE_PATH);
   const secrets = resolveSecrets(env, databasePath);
 
@@ -119,6 +130,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       adminMax: env.RATE_LIMIT_ADMIN_MAX,
       windowMs: env.RATE_LIMIT_WINDOW_MS,
       ban: env.RATE_LIMIT_BAN,
+      store: env.RATE_LIMIT_STORE,
     },
     httpMaxBodyBytes: env.HTTP_MAX_BODY_BYTES,
     trpcMaxBatch: env.TRPC_MAX_BATCH,
@@ -144,8 +156,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       rateBurst: env.SOCKET_RATE_BURST ?? env.SOCKET_RATE_LIMIT,
       abuseLimit: env.SOCKET_ABUSE_LIMIT,
       recoveryWindowMs: env.RECOVERY_WINDOW_MS,
-      adapter: env.SOCKET_ADAPTER,
+      adapter: env.SOCKET_ADAPTER ?? (env.REDIS_URL ? "redis-streams" : "bun"),
     },
+    redis: {
+      url: env.REDIS_URL,
+      prefix: env.REDIS_PREFIX,
+      streamMaxLen: env.REDIS_STREAM_MAX_LEN,
+      downAliveMs: env.REDIS_DOWN_ALIVE_MS,
+    },
+    clusterTimeoutMs: env.CLUSTER_TIMEOUT_MS,
     chat: {
       maxMessageChars: env.MAX_MESSAGE_CHARS,
       typingTimeoutMs: env.TYPING_TIMEOUT_MS,

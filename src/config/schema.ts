@@ -224,9 +224,45 @@ export const envVars = {
     doc: "presence:online and presence:detailed answer every user (false: FORBIDDEN; friends-only presence stays)",
   }),
   SOCKET_ADAPTER: v({
-    schema: z.enum(["memory"], { error: "must be memory" }),
+    schema: z
+      .enum(["bun", "memory", "redis-streams", "redis"], {
+        error: "must be bun, memory, redis-streams or redis",
+      })
+      .optional(),
+    doc: "Socket.IO adapter. One node: bun publishes each room broadcast once through Bun's WebSocket pub/sub, same frames on the wire (stock, with a log, if its start-up self-test fails); memory is socket.io's stock adapter. Several nodes (REDIS_URL): redis-streams (Redis streams; keeps connection state recovery across nodes) or redis (pub/sub; no recovery across nodes). Default: redis-streams when REDIS_URL is set, else bun",
+  }),
+  REDIS_URL: v({
+    schema: z
+      .url({ error: "must be a redis:// or rediss:// URL" })
+      .refine((u) => /^rediss?:\/\//.test(u), { error: "must be a redis:// or rediss:// URL" })
+      .optional(),
+    doc: "Redis for several gateway nodes: Socket.IO traffic between nodes (SOCKET_ADAPTER) and, with RATE_LIMIT_STORE=redis, shared HTTP rate limits",
+    secret: true,
+  }),
+  REDIS_PREFIX: v({
+    schema: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, { error: "must be 1-64 characters of A-Z a-z 0-9 : _ . -" }),
+    default: "switchboard",
+    doc: "Prefix of every Redis key, stream and channel of this deployment (nodes of one deployment share it)",
+  }),
+  REDIS_STREAM_MAX_LEN: v({
+    schema: int(100),
+    default: "10000",
+    doc: "redis-streams: entries kept in the stream. It bounds connection state recovery across nodes: a client that was away for more broadcasts than this is not recovered",
+  }),
+  REDIS_DOWN_ALIVE_MS: v({
+    schema: int(0),
+    default: "30000",
+    doc: "/alive fails once Redis has been unreachable this long (0: never)",
+  }),
+  CLUSTER_TIMEOUT_MS: v({
+    schema: int(100, 600_000),
+    default: "5000",
+    doc: "How long a request to every node (listing sockets, counts, joins) waits for the others to answer; then SERVICE_UNAVAILABLE",
+  }),
+  RATE_LIMIT_STORE: v({
+    schema: z.enum(["memory", "redis"], { error: "must be memory or redis" }),
     default: "memory",
-    doc: "Socket.IO adapter (room broadcasts across nodes)",
+    doc: "Where the HTTP rate limit counts: memory (per node) or redis (shared by every node; needs REDIS_URL). The per-socket limit is always per node",
   }),
   POSTBACKS_ENABLED: v({ schema: bool, default: "true", doc: "Run the postback (webhook) scheduler" }),
   POSTBACK_SIGNING_SECRET: v({

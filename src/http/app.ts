@@ -8,11 +8,13 @@ import { Elysia } from "elysia";
 import { socketHealth } from "../../contracts/admin/sockets";
 import type { ErrorCode } from "../../contracts/errors";
 import { systemPaths } from "../../contracts/system";
+import { createRedisRateLimiter } from "../cluster/rate-limit";
+import type { RedisLink } from "../cluster/redis";
 import type { Config } from "../config";
 import type { Caller, CallerAuth } from "../domain/callers";
 import { AppError, clip } from "../domain/errors";
 import { declaredTooLarge } from "../domain/limits/body";
-import { createRateLimiter } from "../domain/limits/rate-limit";
+import { createRateLimiter, type RateLimitOptions } from "../domain/limits/rate-limit";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
 import { docPages, docPaths } from "./docs";
@@ -30,6 +32,8 @@ export interface HttpDeps {
   callers: CallerAuth;
   /** Where Socket.IO is served: left out of the HTTP rate limit and body checks (it has its own). */
   socketPath: string;
+  /** RATE_LIMIT_STORE=redis: the budgets are counted in this Redis, shared by every node. */
+  redis?: RedisLink | undefined;
 }
 
 interface RequestMeta {
@@ -61,8 +65,11 @@ export function createHttpApp(deps: HttpDeps) {
   const { max, adminMax, windowMs, ban } = config.rateLimit;
   // Callers with the API token (backends) get a budget of their own, so browsers behind the same
   // IP cannot throttle them; a wrong token counts as anonymous.
-  const anonymous = createRateLimiter({ max, windowMs, ban });
-  const admins = createRateLimiter({ max: adminMax, windowMs, ban });
+  const shared = config.rateLimit.store === "redis" ? deps.redis : undefined;
+  const limiter = (name: string, opts: RateLimitOptions) =>
+    shared ? createRedisRateLimiter(opts, shared, name, log) : createRateLimiter(opts);
+  const anonymous = limiter("anonymous", { max, windowMs, ban });
+  const admins = limiter("admin", { max: adminMax, windowMs, ban });
   const gated = gatedPaths(config);
   const meta = new WeakMap<Request, RequestMeta>();
   const security = Object.entries(securityHeaders);
@@ -110,7 +117,7 @@ export function createHttpApp(deps: HttpDeps) {
       }
       // Each call of a tRPC batch counts; an oversized batch is refused by the route, and counts once.
       const calls = isTrpcPath(path) ? trpcCalls(url) : 1;
-      const verdict = (admin ? admins : anonymous).hit(ip, calls > config.trpcMaxBatch ? 1 : calls);
+      const verdict = await (admin ? admins : anonymous).hit(ip, calls > config.trpcMaxBatch ? 1 : calls);
       if (!verdict.allowed) {
         const retryAfter = String(Math.ceil(verdict.retryAfterMs / 1000));
         set.headers["retry-after"] = retryAfter;

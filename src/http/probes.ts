@@ -15,6 +15,25 @@ export interface ProbeDeps {
   connectedSockets: () => number;
   metrics: Metrics;
   startedAt: number;
+  cluster: ClusterStatus;
+}
+
+/** How this node reaches the others: its adapter, the node count it sees, and Redis when there is one. */
+export interface ClusterStatus {
+  adapter: string;
+  /** Nodes the adapter sees (this one included); null when they did not answer in time. */
+  nodes(): Promise<number | null>;
+  redis: { readonly reachable: boolean; readonly downSince: number | undefined } | undefined;
+  /** /alive fails once Redis has been unreachable this long (0: never). */
+  redisDownAliveMs: number;
+}
+
+/** Why /alive fails for the cluster's sake: Redis unreachable for longer than allowed. */
+function clusterReasons(cluster: ClusterStatus): string[] {
+  const since = cluster.redis?.downSince;
+  if (since === undefined || cluster.redisDownAliveMs === 0) return [];
+  const down = Date.now() - since;
+  return down > cluster.redisDownAliveMs ? [`redis unreachable for ${Math.round(down / 1000)} s`] : [];
 }
 
 export const probeRoutes = (deps: ProbeDeps) => (app: AnyElysia) =>
@@ -22,7 +41,7 @@ export const probeRoutes = (deps: ProbeDeps) => (app: AnyElysia) =>
     .get(
       systemPaths.alive,
       ({ set }) => {
-        const reasons = deps.liveness.reasons();
+        const reasons = [...deps.liveness.reasons(), ...clusterReasons(deps.cluster)];
         const body: AliveResponse = {
           status: reasons.length ? "unhealthy" : "ok",
           timestamp: new Date().toISOString(),
@@ -39,15 +58,23 @@ export const probeRoutes = (deps: ProbeDeps) => (app: AnyElysia) =>
       systemPaths.health,
       async ({ set }) => {
         const reachable = await deps.database.ping();
-        if (!reachable) set.status = 503;
+        const redis = deps.cluster.redis ? { reachable: deps.cluster.redis.reachable } : null;
+        const ok = reachable && (redis === null || redis.reachable);
+        if (!ok) set.status = 503;
         return {
-          status: reachable ? "ok" : "error",
+          status: ok ? "ok" : "error",
           timestamp: new Date().toISOString(),
           version: pkg.version,
           instanceId: deps.services.instance.id,
           uptimeSeconds: Math.round((performance.now() - deps.startedAt) / 100) / 10,
           database: { reachable },
           sockets: { connected: deps.connectedSockets() },
+          // Without Redis the other nodes cannot be asked: say so at once rather than wait for a timeout.
+          cluster: {
+            adapter: deps.cluster.adapter,
+            nodes: redis?.reachable === false ? null : await deps.cluster.nodes(),
+            redis,
+          },
         } satisfies HealthResponse;
       },
       { detail: { hide: true } },

@@ -1,13 +1,78 @@
 /**
  * The one place that chooses the Socket.IO adapter. Everything else emits to rooms and never
  * depends on which adapter carries them.
+ * - `bun`: room broadcasts published once through Bun's native WebSocket pub/sub (fanout/); the
+ *   stock adapter, with a log saying why, when its start-up self-test fails;
+ * - `memory`: socket.io's stock in-memory adapter;
+ * - `redis-streams` (several nodes): @socket.io/redis-streams-adapter, which also keeps connection
+ *   state recovery across nodes (sessions and missed broadcasts live in Redis, within the stream's
+ *   length); `redis`: @socket.io/redis-adapter (pub/sub: no recovery across nodes).
+ * The native fan-out steps aside for the cluster adapters: a broadcast must reach the other nodes
+ * through Redis, and their adapters fan it out to their own sockets.
  */
+import type { Server as Engine } from "@socket.io/bun-engine";
+import { createAdapter as createPubSubAdapter } from "@socket.io/redis-adapter";
+import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
+import type { ServerOptions } from "socket.io";
+import { Adapter, SessionAwareAdapter } from "socket.io-adapter";
+import type { RedisLink } from "../cluster/redis";
 import type { Config } from "../config";
-import type { AppServer } from "./types";
+import type { Logger } from "../observability/logger";
+import { fanoutAdapter } from "./fanout/adapter";
+import { linkEngine } from "./fanout/engine";
+import { fanoutUnsupported } from "./fanout/self-test";
 
-export function applyAdapter(_io: AppServer, adapter: Config["socket"]["adapter"]): void {
-  switch (adapter) {
+export interface AdapterDeps {
+  engine: Engine;
+  /** Connection state recovery is on: the adapter keeps broadcasts for replay (SessionAwareAdapter). */
+  recovery: boolean;
+  log: Logger;
+  /** The Redis connection, for the cluster adapters (REDIS_URL). */
+  redis?: RedisLink | undefined;
+  /** redis-streams: entries kept in the stream (REDIS_STREAM_MAX_LEN). */
+  streamMaxLen?: number;
+  /** How long a request to every node waits for answers (CLUSTER_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
+/** Whether every socket is on this node with this adapter (the delivery port then reads lists and counts locally). */
+export const isSingleNode = (choice: Config["socket"]["adapter"]): boolean => choice === "memory" || choice === "bun";
+
+/** The `adapter` option of `new Server()`; undefined leaves socket.io's default (stock, session-aware with recovery). */
+export function socketAdapter(
+  choice: Config["socket"]["adapter"],
+  { engine, recovery, log, redis, streamMaxLen = 10_000, timeoutMs = 5000 }: AdapterDeps,
+): ServerOptions["adapter"] | undefined {
+  switch (choice) {
+    case "redis-streams":
+    case "redis": {
+      if (!redis) throw new Error(`SOCKET_ADAPTER=${choice} needs a Redis connection (REDIS_URL)`);
+      const key = `${redis.prefix}:socket.io`;
+      log.info({ event: "socket_adapter", adapter: choice }, "room broadcasts across nodes through Redis");
+      return (
+        choice === "redis-streams"
+          ? createStreamsAdapter(redis.client, {
+              streamName: key,
+              channelPrefix: key,
+              sessionKeyPrefix: `${redis.prefix}:sio:session:`,
+              maxLen: streamMaxLen,
+            })
+          : createPubSubAdapter(redis.client, redis.subscriber, { key, requestsTimeout: timeoutMs })
+      ) as ServerOptions["adapter"];
+    }
     case "memory":
-      return; // socket.io's built-in in-memory adapter
+      return undefined;
+    case "bun": {
+      const unsupported = fanoutUnsupported();
+      if (unsupported) {
+        log.warn(
+          { event: "socket_adapter", adapter: "memory", reason: unsupported },
+          "native fan-out off: stock adapter",
+        );
+        return undefined;
+      }
+      log.info({ event: "socket_adapter", adapter: "bun" }, "room broadcasts through Bun's pub/sub");
+      return fanoutAdapter(recovery ? SessionAwareAdapter : Adapter, linkEngine(engine));
+    }
   }
 }

@@ -5,16 +5,71 @@
  */
 import type { ConnectionInfo, Delivery, Target } from "../domain/delivery";
 import { userRoom } from "../domain/delivery";
-import type { AppServer } from "./types";
+import { AppError } from "../domain/errors";
+import type { AppServer, AppSocket } from "./types";
 
 type Scoped = Exclude<Target, { everyone: true }>;
+
+/** The server-side event by which a node asks the others how many of a target's sockets they hold. */
+const COUNT_EVENT = "switchboard:count";
+interface ServerSideEvents {
+  on(event: typeof COUNT_EVENT, listener: (target: Scoped | null, ack: (n: number) => void) => void): void;
+}
 
 const roomOf = (target: Scoped): string =>
   "room" in target ? target.room : "user" in target ? userRoom(target.user) : target.socket;
 
-export function createDelivery(io: AppServer): Delivery {
+/**
+ * `singleNode`: every socket is on this node (adapter.ts says so for its single-node adapters), so
+ * lists and counts are read from the namespace itself instead of `fetchSockets()`, which builds a
+ * promise and an array of every member on each call (a dispatch to a room of 5,000 paid for that).
+ */
+export function createDelivery(
+  io: AppServer,
+  { singleNode, timeoutMs }: { singleNode: boolean; timeoutMs: number },
+): Delivery {
   const nsp = io.of("/");
+  /** Every node's sockets of a target; a node that does not answer in time fails the call clearly. */
+  const fetchAll = async (target?: Scoped) => {
+    try {
+      return await (target ? nsp.in(roomOf(target)) : nsp).timeout(timeoutMs).fetchSockets();
+    } catch (error) {
+      throw new AppError(
+        "SERVICE_UNAVAILABLE",
+        `A gateway node did not answer within ${timeoutMs} ms (${(error as Error).message}): retry`,
+      );
+    }
+  };
   const scope = (target?: Scoped) => (target ? nsp.in(roomOf(target)) : nsp);
+  /** This node's connected sockets of a target (the adapter's room holds ids; connected ones are in nsp.sockets). */
+  const eachLocal = (target: Scoped | undefined, visit: (socket: AppSocket) => void) => {
+    if (!target) {
+      for (const socket of nsp.sockets.values()) visit(socket);
+      return;
+    }
+    const ids = nsp.adapter.rooms.get(roomOf(target));
+    if (!ids) return;
+    for (const id of ids) {
+      const socket = nsp.sockets.get(id);
+      if (socket) visit(socket);
+    }
+  };
+  const countLocal = (target?: Scoped) => {
+    let n = 0;
+    eachLocal(target, () => n++);
+    return n;
+  };
+  // Several nodes: answer the others' counts (server-side events travel through the adapter).
+  if (!singleNode) {
+    (nsp as unknown as ServerSideEvents).on(COUNT_EVENT, (target, ack) => ack(countLocal(target ?? undefined)));
+  }
+  const info = (s: Pick<AppSocket, "id" | "data" | "rooms">): ConnectionInfo => ({
+    socketId: s.id,
+    userId: s.data.user.id,
+    channel: s.data.channel ?? null,
+    connectedAt: s.data.connectedAt,
+    rooms: [...s.rooms],
+  });
 
   const emit = (target: Target, event: string, payload: unknown) => {
     const except = ("except" in target && target.except) || [];
@@ -28,10 +83,9 @@ export function createDelivery(io: AppServer): Delivery {
     inRoom(socketId, room) {
       const local = nsp.sockets.get(socketId);
       if (local) return local.rooms.has(room);
-      return nsp
-        .in(socketId)
-        .fetchSockets()
-        .then((sockets) => sockets.some((s) => s.id === socketId && s.rooms.has(room)));
+      return fetchAll({ socket: socketId }).then((sockets) =>
+        sockets.some((s) => s.id === socketId && s.rooms.has(room)),
+      );
     },
     async join(socketId, room) {
       nsp.in(socketId).socketsJoin(room);
@@ -40,24 +94,40 @@ export function createDelivery(io: AppServer): Delivery {
       nsp.in(socketId).socketsLeave(room);
     },
     async disconnect(target) {
-      const sockets = await scope(target).fetchSockets();
+      const sockets = await fetchAll(target);
       scope(target).disconnectSockets(true);
       return sockets.length;
     },
     async connections(target) {
-      const sockets = await scope(target).fetchSockets();
-      return sockets.map(
-        (s): ConnectionInfo => ({
-          socketId: s.id,
-          userId: s.data.user.id,
-          channel: s.data.channel ?? null,
-          connectedAt: s.data.connectedAt,
-          rooms: [...s.rooms],
-        }),
-      );
+      if (singleNode) {
+        const found: ConnectionInfo[] = [];
+        eachLocal(target, (socket) => found.push(info(socket)));
+        return found;
+      }
+      return (await fetchAll(target)).map(info);
     },
     async count(target) {
-      return (await scope(target).fetchSockets()).length;
+      if (singleNode) return countLocal(target);
+      // Each other node counts its own sockets: a number per node, not every member's details.
+      let timer: Timer | undefined;
+      try {
+        const asked = (nsp.serverSideEmitWithAck as (ev: string, arg: unknown) => Promise<number[]>)(
+          COUNT_EVENT,
+          target ?? null,
+        );
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no answer")), timeoutMs);
+        });
+        const counts = await Promise.race([asked, late]);
+        return counts.reduce((sum, n) => sum + n, countLocal(target));
+      } catch (error) {
+        throw new AppError(
+          "SERVICE_UNAVAILABLE",
+          `A gateway node did not answer within ${timeoutMs} ms (${(error as Error).message}): retry`,
+        );
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -8,6 +8,7 @@
 import { Server as Engine } from "@socket.io/bun-engine";
 import { Server } from "socket.io";
 import { namespaces } from "../../generated/events";
+import type { RedisLink } from "../cluster/redis";
 import type { Config } from "../config";
 import type { CallerAuth } from "../domain/callers";
 import type { ConnectionListener } from "../domain/connections/events";
@@ -18,7 +19,7 @@ import type { Drain } from "../lifecycle";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
 import type { Services } from "../services";
-import { applyAdapter } from "./adapter";
+import { isSingleNode, socketAdapter } from "./adapter";
 import { createAdmission } from "./admission";
 import { authenticate, INTERNAL_NAMESPACE } from "./auth";
 import { createBinder, type HandlerTable, type NamespaceContract } from "./bind";
@@ -43,9 +44,11 @@ export interface RealtimeDeps {
   log: Logger;
   /** The HTTP limiter's ban, so a banned IP opens no Socket.IO sessions either. */
   isBanned?: (ip: string) => boolean;
+  /** Several nodes: the Redis connection the cluster adapters use (REDIS_URL). */
+  redis?: RedisLink | undefined;
 }
 
-export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps) {
+export function createRealtime({ config, metrics, log, isBanned, redis }: RealtimeDeps) {
   const origins = config.allowedOrigins;
   const engine = new Engine({
     path: SOCKET_PATH,
@@ -54,12 +57,21 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
     maxHttpBufferSize: config.socket.maxPayloadBytes,
     cors: { origin: origins === "*" ? "*" : origins, credentials: origins !== "*" },
   });
+  // A short disconnect keeps the socket's id, rooms and the room broadcasts it missed. Middlewares
+  // still run: a reconnect needs a valid token.
+  const recovery = config.socket.recoveryWindowMs > 0;
   // connectTimeout: an engine connection that joins no namespace in time is closed by socket.io too.
   const io: AppServer = new Server({
     connectTimeout: config.socket.authTimeoutMs,
-    // A short disconnect keeps the socket's id, rooms and the room broadcasts it missed. Middlewares
-    // still run: a reconnect needs a valid token.
-    ...(config.socket.recoveryWindowMs > 0
+    adapter: socketAdapter(config.socket.adapter, {
+      engine,
+      recovery,
+      log,
+      redis,
+      streamMaxLen: config.redis.streamMaxLen,
+      timeoutMs: config.clusterTimeoutMs,
+    }),
+    ...(recovery
       ? {
           connectionStateRecovery: { maxDisconnectionDuration: config.socket.recoveryWindowMs, skipMiddlewares: false },
         }
@@ -75,8 +87,10 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
     admission.connected(conn as never, ipOfRequest.get(request) ?? "unknown");
   });
   io.bind(engine);
-  applyAdapter(io, config.socket.adapter);
-  const delivery = createDelivery(io);
+  const delivery = createDelivery(io, {
+    singleNode: isSingleNode(config.socket.adapter),
+    timeoutMs: config.clusterTimeoutMs,
+  });
   let stopping = false;
 
   const handler = engine.handler();
@@ -197,6 +211,21 @@ export function createRealtime({ config, metrics, log, isBanned }: RealtimeDeps)
     },
 
     connectedSockets: () => io.of("/").sockets.size,
+
+    /** Gateway nodes the adapter sees, this one included; null when they do not answer in time. */
+    async serverCount(): Promise<number | null> {
+      let timer: Timer | undefined;
+      const late = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), config.clusterTimeoutMs);
+      });
+      try {
+        return await Promise.race([io.of("/").adapter.serverCount(), late]);
+      } catch {
+        return null;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
 
     /** Shutdown, first step: no new sessions, and new events are refused; events in flight go on. */
     stopAccepting() {

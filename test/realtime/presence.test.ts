@@ -15,6 +15,7 @@ import type {
 } from "../../generated/events";
 import type { SwitchboardSocket } from "../../src/client";
 import { once, startTestServer, type TestServer } from "../helpers/server";
+import { until } from "../helpers/sink";
 
 /** Long enough for a presence change that is coming to have arrived. */
 const SETTLE_MS = 150;
@@ -115,6 +116,7 @@ describe("friends only", () => {
     expect(await storedPresence(server, "dora")).toBeNull(); // nothing stored yet: a user without a row is online
 
     dora2.socket.close();
+    await until(() => ed.heard.length >= 2, 3000, "user:offline"); // a database round trip or two away
     await Bun.sleep(SETTLE_MS);
     expect(ed.heard).toHaveLength(2);
     const [event, payload] = ed.heard[1] as Heard;
@@ -124,7 +126,7 @@ describe("friends only", () => {
 
     // Back again: friends are told, and see when she was last seen.
     await connectAs(server, "dora");
-    await Bun.sleep(SETTLE_MS);
+    await until(() => ed.heard.length >= 3, 3000, "user:online");
     expect(ed.heard[2]).toEqual(["user:online", { userId: "dora", status: "online" }]);
     expect(data(await ask<FriendsPresence>(ed.socket, "presence:friends"))).toEqual([
       { userId: "dora", status: "online", devices: 1, lastSeen },

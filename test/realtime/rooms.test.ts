@@ -237,7 +237,10 @@ describe("disconnect", () => {
     await once(uma, "connected");
     const vin = await device(server, "vin");
     await join(vin.socket, "d3");
+    // vin hears uma on its own connection: that may come a moment after uma's ack.
+    const heardUma = once(vin.socket, "room:user-joined");
     await join(uma, "d3");
+    await heardUma;
     vin.heard.length = 0;
     const back = once<Connected>(uma, "connected", 5000);
     uma.io.engine.close();
@@ -257,7 +260,9 @@ test("malformed payloads: BAD_REQUEST, no room joined or left, nobody told", asy
   const wes = await device(server, "wes");
   const xia = await device(server, "xia");
   await join(xia.socket, "m1");
+  const heardWes = once(xia.socket, "room:user-joined"); // on xia's connection: maybe just after wes's ack
   await join(wes.socket, "m1");
+  await heardWes;
   xia.heard.length = 0;
   const bad: unknown[] = [
     undefined,
