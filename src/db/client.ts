@@ -76,6 +76,8 @@ export type DatabaseHandle = Store;
 export type DatabaseTarget = { url: string } | { path: string };
 
 const MIGRATIONS = join(import.meta.dir, "migrations");
+/** The advisory lock key under which one node at a time migrates a PostgreSQL database. */
+const MIGRATION_LOCK = 5_319_742_011;
 /** Most writes in one PostgreSQL group transaction. */
 const MAX_BATCH = 500;
 const MIGRATIONS_PG = join(import.meta.dir, "migrations-pg");
@@ -156,7 +158,16 @@ async function openPostgres(url: string): Promise<Store> {
   const client = new SQL(url);
   const pg = drizzlePg({ client, schema: pgSchema });
   try {
-    await migratePg(pg, { migrationsFolder: MIGRATIONS_PG });
+    // Nodes starting together would race on the DDL: one migrates at a time (a session advisory lock on
+    // a connection of its own); the others then find nothing left to apply.
+    const lock = await client.reserve();
+    try {
+      await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
+      await migratePg(pg, { migrationsFolder: MIGRATIONS_PG });
+    } finally {
+      await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
+      lock.release();
+    }
   } catch (error) {
     await client.close().catch(() => {});
     const where = new URL(url);

@@ -1,0 +1,151 @@
+/**
+ * Three gateway nodes on the real Redis (redis-streams adapter) and one PostgreSQL database, clients
+ * spread over the nodes: what is stored is the cluster's, whichever node wrote it.
+ * - a direct message to an offline user is queued through node A and delivered once, through node B;
+ * - a chat message sent on A is in the history read on C; its receipt confirmed on C reaches the
+ *   sender on A once; a repeated clientMessageId on another node is the same message;
+ * - friendships made through one node are read on another; a status chosen on B is stored for all.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createClient } from "redis";
+import type { Ack, ChatMessage, Connected, DirectMessage, MessageHistory, Receipt } from "../../generated/events";
+import { createPgDatabase, type PgDatabase, requirePostgres, SKIP_PG } from "../helpers/postgres";
+import { once, startTestServer, type TestServer } from "../helpers/server";
+import { until } from "../helpers/sink";
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const prefix = `switchboard-test-${crypto.randomUUID()}`;
+
+describe.skipIf(SKIP_PG)("3 nodes on Redis sharing one PostgreSQL database", () => {
+  let db: PgDatabase;
+  let nodes: TestServer[] = [];
+  beforeAll(async () => {
+    await requirePostgres();
+    db = await createPgDatabase();
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      REDIS_PREFIX: prefix,
+      SOCKET_RATE_LIMIT: "1000",
+      CLUSTER_TIMEOUT_MS: "3000",
+    };
+    nodes = await Promise.all([startTestServer(env), startTestServer(env), startTestServer(env)]);
+    await until(
+      async () => {
+        const counts = await Promise.all(
+          nodes.map(
+            async (n) => ((await (await n.api("/health")).json()) as { cluster: { nodes: number } }).cluster.nodes,
+          ),
+        );
+        return counts.every((c) => c === 3);
+      },
+      10_000,
+      "the nodes to see each other",
+    );
+  }, 30_000);
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.close()));
+    await db?.drop();
+    const cleanup = createClient({ url: REDIS_URL });
+    cleanup.on("error", () => {});
+    await cleanup.connect();
+    for await (const keys of cleanup.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) {
+      if (keys.length > 0) await cleanup.del(keys);
+    }
+    await cleanup.close();
+  });
+
+  const node = (i: number) => nodes[i] as TestServer;
+  async function user(i: number, userId: string) {
+    const socket = node(i).socket({ token: await node(i).token(userId) });
+    await once<Connected>(socket, "connected");
+    return socket;
+  }
+  const ok = <T>(ack: Ack<T>): T => {
+    if (!ack.success) throw new Error(`refused: ${JSON.stringify(ack.error)}`);
+    return ack.data;
+  };
+
+  test("a direct message queued through node A is delivered once, through node B", async () => {
+    const sender = await user(0, "dm-sender");
+    const result = ok(
+      (await sender.emitWithAck("message:direct", {
+        recipientIds: ["dm-away"],
+        message: "while you were out",
+      })) as Ack<{
+        recipients: { queued: string[] };
+      }>,
+    );
+    expect(result.recipients.queued).toEqual(["dm-away"]);
+
+    const onB = node(1).socket({ token: await node(1).token("dm-away"), autoConnect: false });
+    const got: DirectMessage[] = [];
+    onB.on("message:direct", (m: DirectMessage) => got.push(m));
+    onB.connect();
+    await once(onB, "connected");
+    await until(() => got.length === 1, 3000, "the queued message");
+    expect(got[0]).toMatchObject({ senderId: "dm-sender", message: "while you were out" });
+
+    // A second device, on node C: the queue is empty now, nothing comes again.
+    const onC = node(2).socket({ token: await node(2).token("dm-away"), autoConnect: false });
+    const again: DirectMessage[] = [];
+    onC.on("message:direct", (m: DirectMessage) => again.push(m));
+    onC.connect();
+    await once(onC, "connected");
+    await Bun.sleep(300);
+    expect(again).toEqual([]);
+    expect(got).toHaveLength(1);
+    expect(await node(2).query("SELECT id FROM direct_queue")).toEqual([]);
+  });
+
+  test("chat across nodes: history read on C, a receipt from C reaches the sender on A once, a retry on B is the same message", async () => {
+    const ann = await user(0, "chat-ann");
+    const cid = await user(2, "chat-cid");
+    const ben = await user(1, "chat-ann"); // ann's other device, on node B
+    for (const s of [ann, cid, ben]) ok((await s.emitWithAck("room:join", { roomId: "x-chat" })) as Ack<unknown>);
+
+    const sent = ok(
+      (await ann.emitWithAck("message:send", {
+        roomId: "x-chat",
+        content: "hello cluster",
+        clientMessageId: "x-1",
+      })) as Ack<ChatMessage>,
+    );
+    const retried = ok(
+      (await ben.emitWithAck("message:send", {
+        roomId: "x-chat",
+        content: "hello cluster",
+        clientMessageId: "x-1",
+      })) as Ack<ChatMessage>,
+    );
+    expect(retried).toEqual(sent);
+
+    const page = ok((await cid.emitWithAck("message:history", { roomId: "x-chat" })) as Ack<MessageHistory>);
+    expect(page.messages).toEqual([sent]);
+
+    const delivered: Receipt[] = [];
+    ann.on("message:delivered", (r: Receipt) => delivered.push(r));
+    const confirms = await Promise.all(
+      [1, 2, 3].map(() => cid.emitWithAck("message:delivered", { messageId: sent.id }) as Promise<Ack<Receipt>>),
+    );
+    expect(confirms.every((a) => a.success)).toBe(true);
+    await until(() => delivered.length >= 1, 3000, "the receipt");
+    await Bun.sleep(300);
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0]).toMatchObject({ messageId: sent.id, userId: "chat-cid", roomId: "x-chat" });
+  });
+
+  test("friendships and a chosen status are the cluster's, whichever node wrote them", async () => {
+    expect((await node(0).api("/api/users/st-kim/friends/st-lee", { method: "PUT" })).status).toBe(200);
+    const listed = (await (await node(2).api("/api/users/st-lee/friends")).json()) as { friends: string[] };
+    expect(listed.friends).toEqual(["st-kim"]);
+
+    const kim = await user(1, "st-kim");
+    ok((await kim.emitWithAck("user:status", "busy")) as Ack<unknown>);
+    const lee = await user(2, "st-lee");
+    const friends = ok((await lee.emitWithAck("presence:friends", {})) as Ack<{ userId: string; status: string }[]>);
+    expect(friends).toMatchObject([{ userId: "st-kim", status: "busy" }]);
+    const status = (await (await node(0).api("/websocket/users/st-kim/status")).json()) as { status: string };
+    expect(status).toMatchObject({ status: "busy" });
+  });
+});
