@@ -61,6 +61,11 @@ export const userPresence = sqliteTable("user_presence", {
   userId: text("user_id").primaryKey(),
   status: text("status", { enum: ["online", "away", "busy", "offline"] }).notNull(),
   lastSeen: text("last_seen"),
+  /**
+   * The status friends were last told (`user:online`); null: told offline, or never told. Nodes sharing
+   * the database (PostgreSQL) change it with a compare-and-set, so one change is told once cluster-wide.
+   */
+  announced: text("announced", { enum: ["online", "away", "busy", "offline"] }),
 });
 
 /** Direct messages for offline recipients (seed 002), delivered in id order on their next connect, then removed. */

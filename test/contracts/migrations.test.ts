@@ -64,7 +64,7 @@ describe("migrationDrift", () => {
     await Bun.write(join(dir, PG_SCHEMA), edited);
     const drift = await migrationDrift(dir, PG_CONFIG);
     expect(drift.written).toEqual(expect.arrayContaining(["src/db/migrations-pg/meta/_journal.json"]));
-    expect(drift.written.some((f) => /^src\/db\/migrations-pg\/0001_\w+\.sql$/.test(f))).toBe(true);
+    expect(drift.written.some((f) => /^src\/db\/migrations-pg\/\d{4}_\w+\.sql$/.test(f))).toBe(true);
     // The SQLite side is untouched by it.
     expect((await migrationDrift(dir)).written).toEqual([]);
   });

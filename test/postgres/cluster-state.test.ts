@@ -135,6 +135,41 @@ describe.skipIf(SKIP_PG)("3 nodes on Redis sharing one PostgreSQL database", () 
     expect(delivered[0]).toMatchObject({ messageId: sent.id, userId: "chat-cid", roomId: "x-chat" });
   });
 
+  test("presence across nodes: devices on A and B make one user:online; invisible on B, back on A, offline on B: each told once", async () => {
+    expect((await node(2).api("/api/users/pr-x/friends/pr-f", { method: "PUT" })).status).toBe(200);
+    const f = await user(2, "pr-f");
+    const heard: [string, unknown][] = [];
+    f.on("user:online", (p: unknown) => heard.push(["user:online", p]));
+    f.on("user:offline", (p: unknown) => heard.push(["user:offline", { ...(p as object), lastSeen: "…" }]));
+    const settle = async (n: number, what: string) => {
+      await until(() => heard.length >= n, 3000, what);
+      await Bun.sleep(300); // nothing more comes
+      expect(heard).toHaveLength(n);
+    };
+
+    const onA = await user(0, "pr-x");
+    await settle(1, "user:online");
+    const onB = await user(1, "pr-x"); // the second device, on another node: nothing new to tell
+    await Bun.sleep(300);
+    expect(heard).toEqual([["user:online", { userId: "pr-x", status: "online" }]]);
+
+    ok((await onB.emitWithAck("user:status", "offline")) as Ack<unknown>); // invisible, chosen on B
+    await settle(2, "user:offline");
+    ok((await onA.emitWithAck("user:status", "away")) as Ack<unknown>); // visible again, chosen on A
+    await settle(3, "user:online away");
+    onA.close(); // one device left (on B): still online
+    await Bun.sleep(300);
+    expect(heard).toHaveLength(3);
+    onB.close(); // the last device goes, on B: offline, told once
+    await settle(4, "user:offline");
+    expect(heard).toEqual([
+      ["user:online", { userId: "pr-x", status: "online" }],
+      ["user:offline", { userId: "pr-x", lastSeen: "…" }],
+      ["user:online", { userId: "pr-x", status: "away" }],
+      ["user:offline", { userId: "pr-x", lastSeen: "…" }],
+    ]);
+  });
+
   test("friendships and a chosen status are the cluster's, whichever node wrote them", async () => {
     expect((await node(0).api("/api/users/st-kim/friends/st-lee", { method: "PUT" })).status).toBe(200);
     const listed = (await (await node(2).api("/api/users/st-lee/friends")).json()) as { friends: string[] };

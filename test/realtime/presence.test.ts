@@ -49,8 +49,10 @@ async function storedPresence(server: TestServer, userId: string) {
     'SELECT status, last_seen AS "lastSeen" FROM user_presence WHERE user_id = ?',
     userId,
   );
-  return row ?? null;
+  return row ?? NEVER_CHOSEN;
 }
+/** What a user without a row is: online, never seen leaving. */
+const NEVER_CHOSEN = { status: "online", lastSeen: null };
 
 describe("friends only", () => {
   let server: TestServer;
@@ -113,7 +115,8 @@ describe("friends only", () => {
     expect(data(await ask<FriendsPresence>(ed.socket, "presence:friends"))).toMatchObject([
       { userId: "dora", devices: 1 },
     ]);
-    expect(await storedPresence(server, "dora")).toBeNull(); // nothing stored yet: a user without a row is online
+    // Nothing chosen yet: online, never gone (SQLite stores no row; PostgreSQL one saying what friends were told).
+    expect(await storedPresence(server, "dora")).toEqual(NEVER_CHOSEN);
 
     dora2.socket.close();
     await until(() => ed.heard.length >= 2, 3000, "user:offline"); // a database round trip or two away
@@ -139,9 +142,11 @@ describe("friends only", () => {
     const token = await server.token("twin");
     const sockets = [server.socket({ token }), server.socket({ token }), server.socket({ token })];
     await Promise.all(sockets.map((s) => once(s, "connected")));
+    await until(() => watcher.heard.length >= 1, 3000, "user:online");
     await Bun.sleep(SETTLE_MS);
     expect(watcher.heard).toEqual([["user:online", { userId: "twin", status: "online" }]]);
     for (const s of sockets) s.close();
+    await until(() => watcher.heard.length >= 2, 3000, "user:offline");
     await Bun.sleep(SETTLE_MS);
     expect(watcher.heard.map(([event]) => event)).toEqual(["user:online", "user:offline"]);
   });
@@ -257,7 +262,7 @@ describe("friends only", () => {
     }
     await Bun.sleep(SETTLE_MS);
     expect(ned.heard).toEqual([]);
-    expect(await storedPresence(server, "max")).toBeNull(); // no status was stored
+    expect(await storedPresence(server, "max")).toEqual(NEVER_CHOSEN); // no status was stored
   });
 });
 

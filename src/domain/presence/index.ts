@@ -14,7 +14,7 @@
  * - `lastSeen` is when friends last saw the user: stored when it stops being visible. The end of an
  *   invisible session is not recorded (it would tell friends the user was there).
  */
-import { eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { DetailedPresence, FriendsPresence, UserStatus } from "../../../generated/events";
 import type { Store } from "../../db/client";
 import type { ConnectionListener } from "../connections/events";
@@ -93,8 +93,11 @@ export function createPresence({ store, delivery, friends, presencePublic }: Pre
     for (const friendId of await friends.of(userId)) tell(friendId);
   }
 
-  /** Compares what friends should see with what they were told, and tells them the difference. */
-  async function reconcile(userId: string): Promise<void> {
+  /**
+   * Compares what friends should see with what they were told, and tells them the difference. One
+   * node (SQLite): what they were told is kept in memory (`told`).
+   */
+  async function reconcileAlone(userId: string): Promise<void> {
     const devices = await delivery.count({ user: userId });
     const now = await stored(userId);
     const was = told.get(userId);
@@ -110,6 +113,40 @@ export function createPresence({ store, delivery, friends, presencePublic }: Pre
       await tellFriends(userId, (f) => delivery.emit({ user: f }, "user:offline", { userId, lastSeen }));
     }
   }
+
+  /**
+   * The same on N nodes (PostgreSQL): what friends were told is the row's `announced`, changed by one
+   * compare-and-set statement, so of the nodes reconciling one user at once (its devices on several
+   * nodes) only the one whose write changed it tells friends.
+   */
+  async function reconcileShared(userId: string): Promise<void> {
+    const devices = await delivery.count({ user: userId });
+    const now = await stored(userId);
+    if (devices > 0 && now.status !== "offline") {
+      const [changed] = await db
+        .insert(userPresence)
+        .values({ userId, status: now.status, announced: now.status })
+        .onConflictDoUpdate({
+          target: userPresence.userId,
+          set: { announced: now.status },
+          setWhere: sql`${userPresence.announced} is distinct from ${now.status}`,
+        })
+        .returning({ userId: userPresence.userId });
+      if (changed) {
+        await tellFriends(userId, (f) => delivery.emit({ user: f }, "user:online", { userId, status: now.status }));
+      }
+    } else {
+      const lastSeen = new Date().toISOString();
+      const [changed] = await db
+        .update(userPresence)
+        .set({ announced: null, lastSeen })
+        .where(and(eq(userPresence.userId, userId), isNotNull(userPresence.announced)))
+        .returning({ userId: userPresence.userId });
+      if (changed) await tellFriends(userId, (f) => delivery.emit({ user: f }, "user:offline", { userId, lastSeen }));
+    }
+  }
+
+  const reconcile = store.dialect === "postgres" ? reconcileShared : reconcileAlone;
 
   const listener: ConnectionListener = {
     connected: ({ userId }) =>

@@ -1,0 +1,1 @@
+ALTER TABLE `user_presence` ADD `announced` text;
