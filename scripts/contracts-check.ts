@@ -14,8 +14,8 @@
  *       The base: --base REF; on main (or at main's tip), HEAD~1; elsewhere the merge-base of HEAD
  *       and main (or origin/main). Without one (a shallow or detached clone): FAIL when CI=true, so
  *       CI never passes without comparing; SKIP otherwise;
- *   (e) src/db/schema.ts and the committed migrations agree: `drizzle-kit generate`, run on a
- *       temporary copy of the migrations, would write nothing.
+ *   (e) src/db/schema.ts (SQLite) and src/db/schema.pg.ts (PostgreSQL) agree with their committed
+ *       migrations: `drizzle-kit generate`, run on a temporary copy of each, would write nothing.
  * Prints one PASS / FAIL / SKIP line per check, with reasons; exits 1 when any check fails.
  */
 import type { AsyncAPIDocumentInterface } from "@asyncapi/parser";
@@ -23,7 +23,7 @@ import { buildEventsModel, receiveEventsByNamespace } from "../contracts/asyncap
 import { asyncApiBreakingChanges, type BreakingReport, openApiBreakingChanges } from "./lib/breaking";
 import { resolveBase, showFile } from "./lib/git";
 import { checkHandlerCoverage, loadHandlers } from "./lib/handlers";
-import { migrationDrift } from "./lib/migrations";
+import { DRIZZLE_CONFIGS, migrationDrift } from "./lib/migrations";
 import { ASYNCAPI_FILE, findDrift, parseAsyncApi, ROOT, renderAll, since, validateAsyncApi } from "./lib/pipeline";
 
 const OPENAPI_FILE = "generated/openapi.json";
@@ -210,21 +210,29 @@ async function checkBreaking(document: AsyncAPIDocumentInterface | undefined, ba
 }
 
 async function checkMigrations(): Promise<Result> {
-  let drift: Awaited<ReturnType<typeof migrationDrift>>;
-  try {
-    drift = await migrationDrift(ROOT);
-  } catch (error) {
-    return { status: "FAIL", summary: "the migrations could not be checked", details: message(error).split("\n") };
+  const passed: string[] = [];
+  for (const configName of DRIZZLE_CONFIGS) {
+    let drift: Awaited<ReturnType<typeof migrationDrift>>;
+    try {
+      drift = await migrationDrift(ROOT, configName);
+    } catch (error) {
+      return {
+        status: "FAIL",
+        summary: `the migrations of ${configName} could not be checked`,
+        details: message(error).split("\n"),
+      };
+    }
+    if (drift.written.length > 0) {
+      return {
+        status: "FAIL",
+        summary: `${drift.schema} changed without a migration: run \`bun run db:generate\` and commit ${drift.folder}`,
+        details: drift.written.map((f) => `drizzle-kit generate would write ${f}`),
+      };
+    }
+    if (drift.problem) return { status: "FAIL", summary: `${drift.schema}: ${drift.problem}`, details: [] };
+    passed.push(`${drift.schema} and ${drift.folder} agree`);
   }
-  if (drift.written.length > 0) {
-    return {
-      status: "FAIL",
-      summary: `src/db/schema.ts changed without a migration: run \`bun run db:generate\` and commit ${drift.folder}`,
-      details: drift.written.map((f) => `drizzle-kit generate would write ${f}`),
-    };
-  }
-  if (drift.problem) return { status: "FAIL", summary: drift.problem, details: [] };
-  return { status: "PASS", summary: `src/db/schema.ts and ${drift.folder} agree`, details: [] };
+  return { status: "PASS", summary: passed.join("; "), details: [] };
 }
 
 process.chdir(ROOT);

@@ -39,7 +39,9 @@ export interface ServerOptions {
 export async function startServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
   const startedAt = performance.now();
   const log = opts.logger ?? createLogger(config.logLevel);
-  const database = openDatabase(config.databasePath);
+  const database = await openDatabase(
+    config.databaseUrl === undefined ? { path: config.databasePath } : { url: config.databaseUrl },
+  );
   const metrics = createMetrics(config.prometheusPrefix);
   const liveness = createLivenessProbe(config.alive, log);
   const drain = createDrain();
@@ -53,7 +55,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     : undefined;
   const cluster = redis ? { redis, adapters: await loadClusterAdapters() } : undefined;
   const realtime = createRealtime({ config, metrics, log, isBanned: (ip) => isBanned(ip), cluster });
-  const services = createServices(config, database, realtime.delivery, {
+  const services = await createServices(config, database, realtime.delivery, {
     log,
     postbackObserver: {
       attempt(outcome, seconds) {
@@ -64,7 +66,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     },
   });
   let databaseOpen = true;
-  metrics.setPostbackCounts(() => (databaseOpen ? services.postbacks.stats().counts : undefined));
+  metrics.setPostbackCounts(async () => (databaseOpen ? (await services.postbacks.stats()).counts : undefined));
   // Who a credential speaks for: one answer for the admin API and the Socket.IO handshake.
   const callers = createCallerAuth(config.apiToken, services.tokens);
   realtime.start({ services, callers, drain, handlers: opts.handlers ?? namespaceHandlers });
@@ -117,7 +119,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const port = server.port as number;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   // The postback scheduler runs once everything it may need is up (it needs only the database).
-  if (config.postbacks.enabled) services.postbacks.start();
+  if (config.postbacks.enabled) await services.postbacks.start();
   log.info({ event: "listening", port, host: config.host, instanceId: services.instance.id }, "switchboard started");
 
   let stopping: Promise<void> | undefined;
@@ -151,7 +153,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       // 4. Only then the database and Redis.
       liveness.stop();
       databaseOpen = false;
-      database.close();
+      services.subscribers.close();
+      await database.close();
       await redis?.close();
       log.info({ event: "stopped" }, "switchboard stopped");
       log.flush?.();

@@ -4,7 +4,7 @@
  * about sockets coming and going add themselves to `connectionListeners`.
  */
 import type { Config } from "./config";
-import type { DatabaseHandle } from "./db/client";
+import type { Store } from "./db/client";
 import { type Chat, createChat } from "./domain/chat";
 import { type Connections, createConnections } from "./domain/connections";
 import type { ConnectionListener } from "./domain/connections/events";
@@ -61,12 +61,12 @@ export interface ServiceOptions {
 
 const silent = { info() {}, warn() {}, error() {} };
 
-export function createServices(
+export async function createServices(
   config: Config,
-  database: DatabaseHandle,
+  store: Store,
   delivery: Delivery,
   options: ServiceOptions = {},
-): Services {
+): Promise<Services> {
   const tokens = createTokenService({
     secret: config.jwtSecret,
     defaultExpiresInSeconds: config.jwtExpiresInSeconds,
@@ -77,29 +77,27 @@ export function createServices(
     audience: config.jwtAudience,
   });
   const connections = createConnections(delivery);
-  const friends = createFriends(database.db);
+  const friends = createFriends(store);
   const presence = createPresence({
-    db: database.db,
+    store,
     delivery,
     friends,
     presencePublic: config.chat.presencePublic,
   });
   const typing = createTyping({ delivery, timeoutMs: config.chat.typingTimeoutMs });
-  const direct = createDirect({ db: database.db, delivery, maxMessageChars: config.chat.maxMessageChars });
+  const direct = createDirect({ store, delivery, maxMessageChars: config.chat.maxMessageChars });
   const rooms = createRooms({ delivery });
   const chat = createChat({
-    db: database.db,
-    groupCommit: database.groupCommit,
+    store,
     delivery,
     maxMessageChars: config.chat.maxMessageChars,
   });
-  const receipts = createReceipts({ db: database.db, delivery });
+  const receipts = createReceipts({ store, delivery });
   const dispatch = createDispatch({ delivery });
   const status = createStatus({ delivery, presence });
-  const subscribers = createSubscribers(database.db);
+  const subscribers = await createSubscribers(store, options.log);
   const postbacks = createPostbacks({
-    db: database.db,
-    groupCommit: database.groupCommit,
+    store,
     settings: config.postbacks,
     log: options.log ?? silent,
     ...(options.postbackObserver ? { observer: options.postbackObserver } : {}),
@@ -113,7 +111,7 @@ export function createServices(
 
   return {
     tokens,
-    instance: loadInstance(database.db),
+    instance: await loadInstance(store),
     connections,
     connectionListeners,
     friends,

@@ -49,6 +49,21 @@ describe("config", () => {
     expect(loadConfig({ ...base, DATABASE_PATH: undefined } as never).databasePath).toEndWith("data/switchboard.db");
   });
 
+  test("DATABASE_URL: PostgreSQL instead of the SQLite file; the postback lease outlasts an attempt", () => {
+    expect(loadConfig(base).databaseUrl).toBeUndefined();
+    const url = "postgres://app:secret@db.internal:5432/switchboard";
+    expect(loadConfig({ ...base, DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(loadConfig({ ...base, DATABASE_URL: "postgresql://db/x" }).databaseUrl).toBe("postgresql://db/x");
+    expect(failure({ ...base, DATABASE_URL: "mysql://db/x" })).toContain("DATABASE_URL: must be a postgres://");
+    expect(loadConfig(base).postbacks.leaseMs).toBe(60000);
+    expect(loadConfig({ ...base, POSTBACK_LEASE_MS: "90000" }).postbacks.leaseMs).toBe(90000);
+    // Never shorter than an attempt can take, plus 5 s to record it.
+    expect(loadConfig({ ...base, POSTBACK_TIMEOUT_MS: "1000", POSTBACK_LEASE_MS: "1000" }).postbacks.leaseMs).toBe(
+      6000,
+    );
+    expect(failure({ ...base, POSTBACK_LEASE_MS: "10" })).toContain("POSTBACK_LEASE_MS");
+  });
+
   test("production requires exp by default; TRUST_PROXY_HOPS counts only behind TRUST_PROXY", () => {
     const PROD = { ...base, NODE_ENV: "production", API_TOKEN: "a".repeat(20), JWT_SECRET: "b".repeat(40) };
     expect(failure(PROD)).toContain("POSTBACK_SIGNING_SECRET: is required when NODE_ENV=production");

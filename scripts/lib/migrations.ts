@@ -1,5 +1,6 @@
 /**
- * Do src/db/schema.ts and the committed migrations agree? `drizzle-kit generate` is run against a
+ * Do the schemas (src/db/schema.ts for SQLite, src/db/schema.pg.ts for PostgreSQL) and their committed
+ * migrations agree? One drizzle-kit config per dialect (DRIZZLE_CONFIGS). `drizzle-kit generate` is run against a
  * temporary copy of the migrations folder (the repository is never written): when it would write
  * a migration, the schema changed without `bun run db:generate`.
  */
@@ -9,8 +10,12 @@ import { join, relative, resolve } from "node:path";
 import { listFiles } from "./pipeline";
 
 export const DRIZZLE_CONFIG = "drizzle.config.ts";
+/** Every dialect's drizzle-kit config: SQLite (the default), then PostgreSQL. */
+export const DRIZZLE_CONFIGS = [DRIZZLE_CONFIG, "drizzle.pg.config.ts"] as const;
 
 export interface MigrationDrift {
+  /** The schema file(s), repo-relative (the config's `schema`). */
+  schema: string;
   /** The migrations folder, repo-relative (the config's `out`). */
   folder: string;
   /** Files drizzle-kit wrote or changed in the copy; empty = in step. */
@@ -25,10 +30,10 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
   return new Map(await Promise.all(files.map(async (f) => [f, await Bun.file(join(dir, f)).text()] as const)));
 }
 
-export async function migrationDrift(root: string): Promise<MigrationDrift> {
-  const config = (await import(join(root, DRIZZLE_CONFIG))).default as Record<string, unknown>;
-  if (typeof config.out !== "string") throw new Error(`${DRIZZLE_CONFIG} has no \`out\` folder`);
-  if (config.schema === undefined) throw new Error(`${DRIZZLE_CONFIG} has no \`schema\``);
+export async function migrationDrift(root: string, configName: string = DRIZZLE_CONFIG): Promise<MigrationDrift> {
+  const config = (await import(join(root, configName))).default as Record<string, unknown>;
+  if (typeof config.out !== "string") throw new Error(`${configName} has no \`out\` folder`);
+  if (config.schema === undefined) throw new Error(`${configName} has no \`schema\``);
   const bin = join(root, "node_modules/drizzle-kit/bin.cjs");
   if (!(await Bun.file(bin).exists())) throw new Error("drizzle-kit is not installed (bun install)");
 
@@ -69,7 +74,8 @@ export async function migrationDrift(root: string): Promise<MigrationDrift> {
           ? "drizzle-kit needs an answer (a renamed table or column?): run `bun run db:generate`"
           : `drizzle-kit generate did not finish (exit ${code}): ${lastLines(output)}`
         : undefined;
-    return { folder, written: written.sort(), ...(problem ? { problem } : {}) };
+    const schema = schemas.map((f) => relative(root, f)).join(", ");
+    return { schema, folder, written: written.sort(), ...(problem ? { problem } : {}) };
   } finally {
     await rm(temp, { recursive: true, force: true });
   }

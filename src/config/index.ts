@@ -20,6 +20,8 @@ export interface Config {
   jwtIssuer: string | undefined;
   jwtAudience: string | undefined;
   databasePath: string;
+  /** PostgreSQL (postgres://…) instead of the SQLite file: state shared by several nodes. */
+  databaseUrl: string | undefined;
   allowedOrigins: "*" | string[];
   prometheusPrefix: string;
   logLevel: Env["LOG_LEVEL"];
@@ -66,6 +68,8 @@ export interface Config {
     /** Hosts exempt from the private-address check (lower case). */
     allowedHosts: string[];
     retentionMs: number;
+    /** PostgreSQL: how long the claimer owns a `processing` job; past it another node takes it over. */
+    leaseMs: number;
   };
   shutdownTimeoutMs: number;
   /** Which secrets were generated for development (so start-up can say how to use them). */
@@ -111,6 +115,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     jwtIssuer: env.JWT_ISSUER,
     jwtAudience: env.JWT_AUDIENCE,
     databasePath,
+    databaseUrl: env.DATABASE_URL,
     allowedOrigins:
       env.ALLOWED_ORIGINS.trim() === "*"
         ? "*"
@@ -177,6 +182,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         .map((h) => h.trim().toLowerCase())
         .filter(Boolean),
       retentionMs: (parseDuration(env.POSTBACK_RETENTION) as number) * 1000,
+      // An attempt ends (times out) and is recorded well before its lease does.
+      leaseMs: Math.max(env.POSTBACK_LEASE_MS, env.POSTBACK_TIMEOUT_MS + 5000),
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     generatedSecrets: secrets.generated,

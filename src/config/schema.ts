@@ -70,7 +70,14 @@ export const envVars = {
   DATABASE_PATH: v({
     schema: z.string().min(1),
     default: "./data/switchboard.db",
-    doc: "SQLite file (created with its folder)",
+    doc: "SQLite file (created with its folder); unused when DATABASE_URL is set",
+  }),
+  DATABASE_URL: v({
+    schema: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, { error: "must be a postgres:// or postgresql:// URL" })
+      .optional(),
+    doc: "PostgreSQL instead of SQLite (postgres://user:pass@host:5432/db): state shared by N nodes; migrated at start-up",
   }),
   ALLOWED_ORIGINS: v({
     schema: z.string().min(1),
@@ -271,6 +278,11 @@ export const envVars = {
     schema: int(100, 600000),
     default: "30000",
     doc: "Time limit of one postback attempt (a job may set a shorter timeoutMs)",
+  }),
+  POSTBACK_LEASE_MS: v({
+    schema: int(1000, 3600000),
+    default: "60000",
+    doc: "With DATABASE_URL: how long a node owns a postback it claimed; a node killed mid-delivery leaves it to another after this (at least POSTBACK_TIMEOUT_MS + 5 s is used)",
   }),
   POSTBACK_MAX_RETRIES: v({
     schema: int(0, 100),

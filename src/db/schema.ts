@@ -1,6 +1,7 @@
 /**
- * The database shape (drizzle). `bun run db:generate` writes SQL migrations from it into
- * src/db/migrations/; they are committed and applied at start-up.
+ * The database shape (drizzle) on SQLite. `bun run db:generate` writes SQL migrations from it into
+ * src/db/migrations/; they are committed and applied at start-up. src/db/schema.pg.ts is its
+ * PostgreSQL twin (same tables, columns and property names): change both together.
  */
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
@@ -121,6 +122,12 @@ export const postbacks = sqliteTable(
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
     finishedAt: integer("finished_at"),
+    /**
+     * While `processing`: the node that claimed the job owns it until then (epoch ms), and only that
+     * claim may record its outcome. Past it, another node sharing the database (PostgreSQL) takes the
+     * job over: its claimer died mid-delivery.
+     */
+    leaseUntil: integer("lease_until"),
   },
   (t) => [
     index("postbacks_due_idx").on(t.status, t.nextAttemptAt),

@@ -57,7 +57,7 @@ export const probeRoutes = (deps: ProbeDeps) => (app: AnyElysia) =>
     .get(
       systemPaths.health,
       async ({ set }) => {
-        const reachable = deps.database.ping();
+        const reachable = await deps.database.ping();
         const redis = deps.cluster.redis ? { reachable: deps.cluster.redis.reachable } : null;
         const ok = reachable && (redis === null || redis.reachable);
         if (!ok) set.status = 503;

@@ -34,7 +34,7 @@ export function createMetrics(prefix: string) {
   const registry = new Registry();
   const p = `${prefix}_`;
   collectDefaultMetrics({ register: registry, prefix: p });
-  let postbackCounts: () => Record<string, number> | undefined = () => undefined;
+  let postbackCounts: () => Promise<Record<string, number> | undefined> = async () => undefined;
 
   return {
     registry,
@@ -63,8 +63,8 @@ export function createMetrics(prefix: string) {
       help: "Postback jobs by status (read from the database when scraped)",
       labelNames: ["status"] as const,
       registers: [registry],
-      collect() {
-        const counts = postbackCounts();
+      async collect() {
+        const counts = await postbackCounts().catch(() => undefined);
         if (counts) for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
       },
     }),
@@ -88,7 +88,7 @@ export function createMetrics(prefix: string) {
       registers: [registry],
     }),
     /** Where the jobs gauge reads its counts (the postback queue, once built); undefined: no data. */
-    setPostbackCounts(fn: () => Record<string, number> | undefined) {
+    setPostbackCounts(fn: () => Promise<Record<string, number> | undefined>) {
       postbackCounts = fn;
     },
   };

@@ -4,9 +4,7 @@
  * only; MAX_MESSAGE_CHARS; a repeated clientMessageId acks the first message and sends nothing;
  * message:history pages newest first by id; bad payloads change nothing in the database.
  */
-import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import type { Ack, ChatMessage, Connected, MessageHistory } from "../../generated/events";
 import type { SwitchboardSocket } from "../../src/client";
 import { once, startTestServer, type TestServer } from "../helpers/server";
@@ -39,17 +37,11 @@ const codeOf = (ack: Ack<unknown>) => (ack.success ? "ok" : ack.error.code);
 
 /** The stored messages (read beside the server, never written), oldest first. */
 function stored(server: TestServer, where = "1 = 1", ...params: string[]) {
-  const db = new Database(join(server.dir, "switchboard.db"), { readonly: true });
-  try {
-    return db
-      .query(
-        `SELECT id, room_id AS roomId, sender_id AS senderId, content, type, client_message_id AS clientMessageId,
-         created_at AS createdAt FROM messages WHERE ${where} ORDER BY id`,
-      )
-      .all(...params) as Record<string, string | null>[];
-  } finally {
-    db.close();
-  }
+  return server.query<Record<string, string | null>>(
+    `SELECT id, room_id AS "roomId", sender_id AS "senderId", content, type, client_message_id AS "clientMessageId",
+     created_at AS "createdAt" FROM messages WHERE ${where} ORDER BY id`,
+    ...params,
+  );
 }
 
 let server: TestServer;
@@ -79,7 +71,7 @@ describe("message:send", () => {
     });
     expect(Math.abs(Date.parse(message.createdAt) - Date.now())).toBeLessThan(5000);
     // The ack came after the commit: the row is there, the same as the ack.
-    expect(stored(server, "id = ?", message.id)).toEqual([{ ...message, clientMessageId: null }]);
+    expect(await stored(server, "id = ?", message.id)).toEqual([{ ...message, clientMessageId: null }]);
     for (const got of await Promise.all(arrivals)) expect(got).toEqual(message);
 
     await Bun.sleep(SETTLE_MS);
@@ -103,7 +95,7 @@ describe("message:send", () => {
     const fay = await device(server, "fay", ["c3"]);
     const fayElsewhere = await device(server, "fay");
     const gus = await device(server, "gus", ["c3"]);
-    const before = stored(server).length;
+    const before = (await stored(server)).length;
     for (const [socket, roomId] of [
       [fayElsewhere.socket, "c3"],
       [gus.socket, "c-never-joined"],
@@ -119,7 +111,7 @@ describe("message:send", () => {
     await ask(gus.socket, "room:leave", "c3");
     expect(codeOf(await send(gus.socket, { roomId: "c3", content: "gone" }))).toBe("FORBIDDEN");
     await Bun.sleep(SETTLE_MS);
-    expect(stored(server).length).toBe(before);
+    expect((await stored(server)).length).toBe(before);
     expect(fay.heard).toEqual([]);
     expect(fayElsewhere.heard).toEqual([]);
   });
@@ -127,7 +119,7 @@ describe("message:send", () => {
   test(`content: at most MAX_MESSAGE_CHARS (${MAX_CHARS}); longer is BAD_REQUEST and stores nothing`, async () => {
     const hal = await device(server, "hal", ["c4"]);
     const ivy = await device(server, "ivy", ["c4"]);
-    const before = stored(server).length;
+    const before = (await stored(server)).length;
     const long = await send(hal.socket, { roomId: "c4", content: "x".repeat(MAX_CHARS + 1) });
     expect(long).toEqual({
       success: false,
@@ -137,7 +129,7 @@ describe("message:send", () => {
         details: { issues: [{ path: "content", message: `Too big: expected at most ${MAX_CHARS} characters` }] },
       },
     });
-    expect(stored(server).length).toBe(before);
+    expect((await stored(server)).length).toBe(before);
     expect(codeOf(await send(hal.socket, { roomId: "c4", content: "x".repeat(MAX_CHARS) }))).toBe("ok");
     await Bun.sleep(SETTLE_MS);
     expect(ivy.heard.map((m) => m.content.length)).toEqual([MAX_CHARS]);
@@ -159,7 +151,7 @@ describe("clientMessageId", () => {
     expect(kim.heard).toEqual([first]);
     expect(jo2.heard).toEqual([first]);
     expect(jo1.heard).toEqual([]);
-    expect(stored(server, "sender_id = ? AND client_message_id = ?", "jo", "m-1")).toHaveLength(1);
+    expect(await stored(server, "sender_id = ? AND client_message_id = ?", "jo", "m-1")).toHaveLength(1);
   });
 
   test("concurrent repeats store one row and send it once (the unique index decides)", async () => {
@@ -172,7 +164,7 @@ describe("clientMessageId", () => {
     expect(ids.size).toBe(1);
     await Bun.sleep(SETTLE_MS);
     expect(mo.heard.map((m) => m.id)).toEqual([...ids]);
-    expect(stored(server, "room_id = ?", "c6")).toHaveLength(1);
+    expect(await stored(server, "room_id = ?", "c6")).toHaveLength(1);
   });
 
   test("ids are per sender; reusing one for another message is CONFLICT; a retry after leaving still acks", async () => {
@@ -201,7 +193,7 @@ describe("clientMessageId", () => {
     expect(data(await send(ned.socket, { roomId: "c7", content: "a", clientMessageId: "same" }))).toEqual(mine);
     await Bun.sleep(SETTLE_MS);
     expect(ola.heard).toEqual([mine]);
-    expect(stored(server, "sender_id = ?", "ned")).toHaveLength(1);
+    expect(await stored(server, "sender_id = ?", "ned")).toHaveLength(1);
   });
 });
 
@@ -272,7 +264,7 @@ describe("message:history", () => {
 test("malformed payloads: BAD_REQUEST and nothing stored or sent", async () => {
   const uma = await device(server, "uma", ["b1"]);
   const vin = await device(server, "vin", ["b1"]);
-  const before = stored(server);
+  const before = await stored(server);
   const badSends: unknown[] = [
     undefined,
     {},
@@ -314,7 +306,7 @@ test("malformed payloads: BAD_REQUEST and nothing stored or sent", async () => {
     expect({ payload, code: codeOf(ack) }).toEqual({ payload, code: "BAD_REQUEST" });
   }
   await Bun.sleep(SETTLE_MS);
-  expect(stored(server)).toEqual(before);
+  expect(await stored(server)).toEqual(before);
   expect(vin.heard).toEqual([]);
 });
 
@@ -325,7 +317,7 @@ test("a burst sent without waiting (one group commit): every ack after its row i
   sends.push(send(wes.socket, { roomId: "burst", content: "keyed", clientMessageId: "burst-k" }));
   sends.push(send(wes.socket, { roomId: "burst", content: "keyed", clientMessageId: "burst-k" }));
   const acks = (await Promise.all(sends)).map(data);
-  const rows = stored(server, "room_id = ?", "burst");
+  const rows = await stored(server, "room_id = ?", "burst");
   // Each acked message is a stored row: the ack came after its commit.
   expect(rows.map((r) => r.id)).toEqual(acks.slice(0, 61).map((m) => m.id));
   expect(rows.map((r) => r.content)).toEqual([...Array.from({ length: 60 }, (_, i) => `m${i}`), "keyed"]);

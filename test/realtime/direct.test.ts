@@ -2,27 +2,25 @@
  * message:direct over the wire (seed 002): every device of an online recipient gets it now, an offline
  * recipient has it stored and gets it on its next connect, in order, exactly once, then removed.
  */
-import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import type { Ack, DirectMessage, DirectResult, SwitchboardSocket } from "switchboard/client";
 import { once, startTestServer, type TestServer } from "../helpers/server";
 
 let server: TestServer;
-let db: Database;
 beforeAll(async () => {
   server = await startTestServer({ MAX_MESSAGE_CHARS: "50", SOCKET_RATE_LIMIT: "1000" });
-  db = new Database(join(server.dir, "switchboard.db"), { readonly: true });
 });
 afterAll(async () => {
-  db.close();
   await server.close();
 });
 
-const queued = (recipient?: string) =>
-  recipient === undefined
-    ? (db.query("SELECT count(*) AS n FROM direct_queue").get() as { n: number }).n
-    : (db.query("SELECT count(*) AS n FROM direct_queue WHERE recipient_id = ?").get(recipient) as { n: number }).n;
+const queued = async (recipient?: string) =>
+  (recipient === undefined
+    ? await server.query<{ n: number }>("SELECT CAST(count(*) AS integer) AS n FROM direct_queue")
+    : await server.query<{ n: number }>(
+        "SELECT CAST(count(*) AS integer) AS n FROM direct_queue WHERE recipient_id = ?",
+        recipient,
+      ))[0]?.n;
 
 async function connect(userId: string) {
   const socket = server.socket({ token: await server.token(userId) });
@@ -70,7 +68,7 @@ describe("online recipients", () => {
     }
     expect(gotB1[0]?.id).toBe(gotC1[0]?.id as string);
     expect(gotSender).toEqual([]);
-    expect(queued()).toBe(0);
+    expect(await queued()).toBe(0);
   });
 
   test("metadata is null when none was sent; a repeated recipient counts once", async () => {
@@ -107,7 +105,7 @@ describe("offline recipients", () => {
       });
     }
     online.close();
-    expect(queued("ivy")).toBe(3);
+    expect(await queued("ivy")).toBe(3);
 
     const ivy = server.socket({ token: await server.token("ivy"), autoConnect: false });
     const got = collect(ivy);
@@ -120,7 +118,7 @@ describe("offline recipients", () => {
       ["three", { n: "three" }, "gus"],
     ]);
     expect([...got.map((m) => m.id)].sort()).toEqual(got.map((m) => m.id));
-    expect(queued("ivy")).toBe(0);
+    expect(await queued("ivy")).toBe(0);
 
     // The next connect, and the devices already online, get nothing again.
     ivy.close();
@@ -135,7 +133,7 @@ describe("offline recipients", () => {
   test("two devices connecting at the same moment: each message reaches the user once, no device twice", async () => {
     const sender = await connect("jon");
     for (const text of ["a", "b", "c", "d"]) await send(sender, { recipientIds: ["kim"], message: text });
-    expect(queued("kim")).toBe(4);
+    expect(await queued("kim")).toBe(4);
 
     const token = await server.token("kim");
     const devices = [0, 1, 2].map(() => server.socket({ token, autoConnect: false }));
@@ -144,7 +142,7 @@ describe("offline recipients", () => {
     await Promise.all(devices.map((d) => once(d, "connected")));
     await Bun.sleep(300);
 
-    expect(queued("kim")).toBe(0);
+    expect(await queued("kim")).toBe(0);
     for (const list of got) {
       // No device twice, and each device in send order.
       expect(new Set(list.map((m) => m.id)).size).toBe(list.length);
@@ -182,7 +180,7 @@ describe("a connect in the middle of a stream of messages", () => {
     expect(statuses.slice(0, 20).every((s) => s === "queued")).toBe(true);
     expect(statuses.at(-1)).toBe("sent");
     expect(got.map((m) => m.message)).toEqual(Array.from({ length: 60 }, (_, i) => `m${i}`));
-    expect(queued("listener")).toBe(0);
+    expect(await queued("listener")).toBe(0);
   });
 });
 
@@ -210,13 +208,13 @@ describe("refusals change nothing", () => {
     const sender = await connect("mal");
     const zed = await connect("zed-online");
     const got = collect(zed);
-    const before = queued();
+    const before = await queued();
     const ack = await send(sender, payload);
     expect(ack.success).toBe(false);
     if (!ack.success) expect(ack.error.code).toBe("BAD_REQUEST");
     await Bun.sleep(50);
     expect(got).toEqual([]);
-    expect(queued()).toBe(before);
+    expect(await queued()).toBe(before);
   });
 
   test("without an ack callback the refusal comes as an `error` event", async () => {
@@ -231,6 +229,6 @@ describe("refusals change nothing", () => {
     const sender = await connect("max");
     const ack = await send(sender, { recipientIds: ["nobody-max"], message: "x".repeat(50) });
     expect(ack).toMatchObject({ success: true, data: { recipients: { queued: ["nobody-max"] } } });
-    expect(queued("nobody-max")).toBe(1);
+    expect(await queued("nobody-max")).toBe(1);
   });
 });

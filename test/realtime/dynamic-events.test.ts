@@ -6,13 +6,11 @@
  * and payload cap hold; the served AsyncAPI document lists what is registered right now.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io, type Socket } from "socket.io-client";
 import type { Ack, Connected } from "switchboard/client";
 import { parseAsyncApi } from "../../scripts/lib/pipeline";
-import { once, startTestServer, TEST_API_TOKEN, type TestServer } from "../helpers/server";
+import { once, sharedDatabase, startTestServer, TEST_API_TOKEN, type TestServer } from "../helpers/server";
 
 /** Long enough for an event that is coming to have arrived. */
 const SETTLE_MS = 150;
@@ -292,9 +290,9 @@ describe("registry changes apply at once", () => {
     expect(codeOf(await emit(ann.socket, "liveAgain", payload))).toBe("NOT_FOUND");
   });
 
-  test("the registry is loaded from SQLite at start-up", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "switchboard-subscribers-"));
-    const env = { DATABASE_PATH: join(dir, "switchboard.db") };
+  test("the registry is loaded from the database at start-up", async () => {
+    const database = await sharedDatabase();
+    const env = database.env;
     try {
       const first = await startTestServer(env);
       await register(first, { eventListener: "survives", replicable: true });
@@ -308,7 +306,7 @@ describe("registry changes apply at once", () => {
         await second.close();
       }
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await database.remove();
     }
   });
 });

@@ -2,29 +2,29 @@
  * The /internal namespace (seed 002's internal gateway, authenticated) and trusted service
  * connections on the main namespace (seed 003), over the wire.
  */
-import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { io, type Socket } from "socket.io-client";
 import type { Connected, DirectMessage, InternalSendResult, SwitchboardSocket } from "switchboard/client";
 import { once, startTestServer, TEST_API_TOKEN, type TestServer } from "../helpers/server";
 
 let server: TestServer;
-let db: Database;
 const opened: Socket[] = [];
 beforeAll(async () => {
   // A tight per-socket rate limit, to show /internal is exempt from it.
   server = await startTestServer({ SOCKET_RATE_LIMIT: "2", SOCKET_RATE_BURST: "2" });
-  db = new Database(join(server.dir, "switchboard.db"), { readonly: true });
 });
 afterAll(async () => {
   for (const s of opened) s.close();
-  db.close();
   await server.close();
 });
 
-const queued = (recipient: string) =>
-  (db.query("SELECT count(*) AS n FROM direct_queue WHERE recipient_id = ?").get(recipient) as { n: number }).n;
+const queued = async (recipient: string) =>
+  (
+    await server.query<{ n: number }>(
+      "SELECT CAST(count(*) AS integer) AS n FROM direct_queue WHERE recipient_id = ?",
+      recipient,
+    )
+  )[0]?.n;
 
 /** A raw socket.io-client on `path` (the typed SDK is for the main namespace). */
 function raw(path: string, opts: { token?: string; query?: Record<string, string> } = {}): Socket {
@@ -119,14 +119,14 @@ describe("send_message", () => {
     expect(got1b).toEqual([expected]);
 
     // user2 was offline: stored, and delivered on its next connect.
-    expect(queued("user2")).toBe(1);
+    expect(await queued("user2")).toBe(1);
     const u2 = server.socket({ token: await server.token("user2"), autoConnect: false });
     const got2 = collect(u2);
     u2.connect();
     await once(u2, "connected");
     await Bun.sleep(100);
     expect(got2).toEqual([expected]);
-    expect(queued("user2")).toBe(0);
+    expect(await queued("user2")).toBe(0);
   });
 
   test("metadata.source is internal_service even when the service says otherwise", async () => {
@@ -160,7 +160,7 @@ describe("send_message", () => {
     }
     await Bun.sleep(50);
     expect(got).toEqual([]);
-    expect(queued("user5")).toBe(0);
+    expect(await queued("user5")).toBe(0);
   });
 
   test("is not rate limited (SOCKET_RATE_LIMIT=2 here), while the main namespace is", async () => {
@@ -189,11 +189,11 @@ describe("send_message", () => {
   test("an /internal connection does not take its user's stored messages", async () => {
     const { s } = await service();
     await s.timeout(5000).emitWithAck("send_message", { recipientIds: ["ops"], message: "for ops' devices" });
-    expect(queued("ops")).toBe(1);
+    expect(await queued("ops")).toBe(1);
     const admin = raw("/internal", { token: await server.token("ops", { role: "admin" }) });
     await once(admin, "connected");
     await Bun.sleep(100);
-    expect(queued("ops")).toBe(1);
+    expect(await queued("ops")).toBe(1);
     const device = server.socket({ token: await server.token("ops"), autoConnect: false });
     const got = collect(device);
     device.connect();

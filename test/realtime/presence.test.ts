@@ -3,9 +3,7 @@
  * every device of each friend and nobody else; online means at least one device; `offline` is
  * invisible; lastSeen is stored; the public lists obey PRESENCE_PUBLIC; bad payloads change nothing.
  */
-import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import type {
   Ack,
   DetailedPresence,
@@ -17,6 +15,7 @@ import type {
 } from "../../generated/events";
 import type { SwitchboardSocket } from "../../src/client";
 import { once, startTestServer, type TestServer } from "../helpers/server";
+import { until } from "../helpers/sink";
 
 /** Long enough for a presence change that is coming to have arrived. */
 const SETTLE_MS = 150;
@@ -45,16 +44,12 @@ const data = <T>(ack: Ack<T>): T => {
 };
 
 /** What the database holds for a user (read beside the server, never written). */
-function storedPresence(server: TestServer, userId: string) {
-  const db = new Database(join(server.dir, "switchboard.db"), { readonly: true });
-  try {
-    return db.query("SELECT status, last_seen AS lastSeen FROM user_presence WHERE user_id = ?").get(userId) as {
-      status: string;
-      lastSeen: string | null;
-    } | null;
-  } finally {
-    db.close();
-  }
+async function storedPresence(server: TestServer, userId: string) {
+  const [row] = await server.query<{ status: string; lastSeen: string | null }>(
+    'SELECT status, last_seen AS "lastSeen" FROM user_presence WHERE user_id = ?',
+    userId,
+  );
+  return row ?? null;
 }
 
 describe("friends only", () => {
@@ -118,19 +113,20 @@ describe("friends only", () => {
     expect(data(await ask<FriendsPresence>(ed.socket, "presence:friends"))).toMatchObject([
       { userId: "dora", devices: 1 },
     ]);
-    expect(storedPresence(server, "dora")).toBeNull(); // nothing stored yet: a user without a row is online
+    expect(await storedPresence(server, "dora")).toBeNull(); // nothing stored yet: a user without a row is online
 
     dora2.socket.close();
+    await until(() => ed.heard.length >= 2, 3000, "user:offline"); // a database round trip or two away
     await Bun.sleep(SETTLE_MS);
     expect(ed.heard).toHaveLength(2);
     const [event, payload] = ed.heard[1] as Heard;
     expect(event).toBe("user:offline");
     const { lastSeen } = payload as UserOffline;
-    expect(storedPresence(server, "dora")).toEqual({ status: "online", lastSeen });
+    expect(await storedPresence(server, "dora")).toEqual({ status: "online", lastSeen });
 
     // Back again: friends are told, and see when she was last seen.
     await connectAs(server, "dora");
-    await Bun.sleep(SETTLE_MS);
+    await until(() => ed.heard.length >= 3, 3000, "user:online");
     expect(ed.heard[2]).toEqual(["user:online", { userId: "dora", status: "online" }]);
     expect(data(await ask<FriendsPresence>(ed.socket, "presence:friends"))).toEqual([
       { userId: "dora", status: "online", devices: 1, lastSeen },
@@ -156,6 +152,8 @@ describe("friends only", () => {
     const hal = await connectAs(server, "hal");
     await Bun.sleep(SETTLE_MS);
     ivy.heard.length = 0;
+    // Hal may have heard ivy come online (when ivy's connect was told after hal's socket was up).
+    hal.heard.length = 0;
 
     expect(data(await ask<UserStatusAck>(hal.socket, "user:status", "away"))).toEqual({ status: "away" });
     expect(data(await ask<UserStatusAck>(hal.socket, "user:status", { status: "busy" }))).toEqual({ status: "busy" });
@@ -169,7 +167,7 @@ describe("friends only", () => {
     expect(data(await ask<FriendsPresence>(ivy.socket, "presence:friends"))).toMatchObject([
       { userId: "hal", status: "busy" },
     ]);
-    expect(storedPresence(server, "hal")?.status).toBe("busy");
+    expect((await storedPresence(server, "hal"))?.status).toBe("busy");
   });
 
   test("offline is invisible: friends see the user go offline while it stays connected", async () => {
@@ -204,7 +202,7 @@ describe("friends only", () => {
     await Bun.sleep(SETTLE_MS);
     expect(gus.heard).toHaveLength(1);
     // The end of an invisible session is not recorded: lastSeen is when friends last saw her.
-    expect(storedPresence(server, "fay")).toEqual({ status: "offline", lastSeen });
+    expect(await storedPresence(server, "fay")).toEqual({ status: "offline", lastSeen });
 
     // Visible again: friends are told, with the chosen status.
     await ask(back.socket, "user:status", "away");
@@ -259,7 +257,7 @@ describe("friends only", () => {
     }
     await Bun.sleep(SETTLE_MS);
     expect(ned.heard).toEqual([]);
-    expect(storedPresence(server, "max")).toBeNull(); // no status was stored
+    expect(await storedPresence(server, "max")).toBeNull(); // no status was stored
   });
 });
 
@@ -283,7 +281,7 @@ describe("the public lists", () => {
     gone.socket.close();
     await Bun.sleep(SETTLE_MS);
     const cora = await connectAs(server, "cora");
-    const coraLastSeen = storedPresence(server, "cora")?.lastSeen;
+    const coraLastSeen = (await storedPresence(server, "cora"))?.lastSeen;
     expect(coraLastSeen).toBeString();
 
     expect(data(await ask<OnlineUsers>(ben.socket, "presence:online"))).toEqual(["amy", "ben", "cora"]);

@@ -4,9 +4,7 @@
  * (in the room or not) hears each state once; repeats send nothing; refusals and bad payloads change
  * nothing in the database.
  */
-import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import type { Ack, ChatMessage, Receipt } from "../../generated/events";
 import type { SwitchboardSocket } from "../../src/client";
 import { once, startTestServer, type TestServer } from "../helpers/server";
@@ -42,19 +40,13 @@ const post = async (socket: SwitchboardSocket, roomId: string, content = "hi") =
 
 /** Every stored receipt (read beside the server, never written). */
 function stored(server: TestServer) {
-  const db = new Database(join(server.dir, "switchboard.db"), { readonly: true });
-  try {
-    return db
-      .query(
-        `SELECT message_id AS messageId, user_id AS userId, delivered_at AS deliveredAt, read_at AS readAt
-         FROM receipts ORDER BY message_id, user_id`,
-      )
-      .all() as { messageId: string; userId: string; deliveredAt: string; readAt: string | null }[];
-  } finally {
-    db.close();
-  }
+  return server.query<{ messageId: string; userId: string; deliveredAt: string; readAt: string | null }>(
+    `SELECT message_id AS "messageId", user_id AS "userId", delivered_at AS "deliveredAt", read_at AS "readAt"
+     FROM receipts ORDER BY message_id, user_id`,
+  );
 }
-const storedFor = (server: TestServer, messageId: string) => stored(server).filter((r) => r.messageId === messageId);
+const storedFor = async (server: TestServer, messageId: string) =>
+  (await stored(server)).filter((r) => r.messageId === messageId);
 
 let server: TestServer;
 beforeAll(async () => {
@@ -78,7 +70,7 @@ test("delivered: every device of the sender hears it once, the one outside the r
   expect(receipt).toEqual({ messageId: message.id, roomId: "r1", userId: "bob", at: expect.any(String) });
   expect(Math.abs(Date.parse(receipt.at) - Date.now())).toBeLessThan(5000);
   for (const got of await Promise.all(heard)) expect(got).toEqual(receipt);
-  expect(storedFor(server, message.id)).toEqual([
+  expect(await storedFor(server, message.id)).toEqual([
     { messageId: message.id, userId: "bob", deliveredAt: receipt.at, readAt: null },
   ]);
 
@@ -89,7 +81,7 @@ test("delivered: every device of the sender hears it once, the one outside the r
   for (const d of [annPhone, annLaptop]) expect(d.heard).toEqual([["message:delivered", receipt]]);
   // Receipts go to the sender only: not the reader's devices, not the other members.
   for (const d of [bobPhone, bobLaptop, cat]) expect(d.heard).toEqual([]);
-  expect(storedFor(server, message.id)).toHaveLength(1);
+  expect(await storedFor(server, message.id)).toHaveLength(1);
 
   // Another member's receipt is its own row and its own event.
   const catReceipt = data(await confirm(cat.socket, "delivered", { messageId: message.id }));
@@ -99,7 +91,7 @@ test("delivered: every device of the sender hears it once, the one outside the r
     ["message:delivered", receipt],
     ["message:delivered", catReceipt],
   ]);
-  expect(storedFor(server, message.id).map((r) => r.userId)).toEqual(["bob", "cat"]);
+  expect((await storedFor(server, message.id)).map((r) => r.userId)).toEqual(["bob", "cat"]);
 });
 
 test("read after delivered: the sender hears read once; the receipt keeps both times", async () => {
@@ -119,7 +111,7 @@ test("read after delivered: the sender hears read once; the receipt keeps both t
     ["message:delivered", delivered],
     ["message:read", read],
   ]);
-  expect(storedFor(server, message.id)).toEqual([
+  expect(await storedFor(server, message.id)).toEqual([
     { messageId: message.id, userId: "eli", deliveredAt: delivered.at, readAt: read.at },
   ]);
 });
@@ -137,7 +129,7 @@ test("read implies delivered: a first read stores both and the sender hears deli
       ["message:read", read],
     ]);
   }
-  expect(storedFor(server, message.id)).toEqual([
+  expect(await storedFor(server, message.id)).toEqual([
     { messageId: message.id, userId: "gus", deliveredAt: read.at, readAt: read.at },
   ]);
   expect(data(await confirm(gus.socket, "delivered", { messageId: message.id }))).toEqual(read);
@@ -158,7 +150,7 @@ test("concurrent confirmations from several devices store one receipt and tell t
   expect(acks.every((a) => a.success)).toBe(true);
   await Bun.sleep(SETTLE_MS);
   expect(hal.heard.map(([event]) => event).sort()).toEqual(["message:delivered", "message:read"]);
-  expect(storedFor(server, message.id)).toHaveLength(1);
+  expect(await storedFor(server, message.id)).toHaveLength(1);
 });
 
 test("refusals change nothing: the sender (FORBIDDEN), a socket not in the room (FORBIDDEN), an unknown message (NOT_FOUND)", async () => {
@@ -168,7 +160,7 @@ test("refusals change nothing: the sender (FORBIDDEN), a socket not in the room 
   const kimElsewhere = await device(server, "kim");
   const lou = await device(server, "lou", ["r-other"]);
   const message = await post(jo1.socket, "r5");
-  const before = stored(server);
+  const before = await stored(server);
   for (const kind of ["delivered", "read"] as const) {
     for (const [socket, messageId, code] of [
       [jo1.socket, message.id, "FORBIDDEN"], // its own message
@@ -187,7 +179,7 @@ test("refusals change nothing: the sender (FORBIDDEN), a socket not in the room 
   await ask(kim.socket, "room:leave", "r5");
   expect(codeOf(await confirm(kim.socket, "read", { messageId: message.id }))).toBe("FORBIDDEN");
   await Bun.sleep(SETTLE_MS);
-  expect(stored(server)).toEqual(before);
+  expect(await stored(server)).toEqual(before);
   for (const d of [jo1, jo2]) expect(d.heard).toEqual([]);
 });
 
@@ -195,7 +187,7 @@ test("malformed payloads: BAD_REQUEST and nothing stored or sent", async () => {
   const mo = await device(server, "mo", ["r6"]);
   const ned = await device(server, "ned", ["r6"]);
   const message = await post(mo.socket, "r6");
-  const before = stored(server);
+  const before = await stored(server);
   const bad: unknown[] = [
     undefined,
     {},
@@ -215,6 +207,6 @@ test("malformed payloads: BAD_REQUEST and nothing stored or sent", async () => {
     }
   }
   await Bun.sleep(SETTLE_MS);
-  expect(stored(server)).toEqual(before);
+  expect(await stored(server)).toEqual(before);
   expect(mo.heard).toEqual([]);
 });

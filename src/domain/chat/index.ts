@@ -11,17 +11,14 @@
  */
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { ChatMessage, MessageHistory, MessageHistoryPayload, MessageSendPayload } from "../../../generated/events";
-import type { Db } from "../../db/client";
-import type { GroupCommit } from "../../db/group-commit";
-import { messages } from "../../db/schema";
+import type { Store, Tables } from "../../db/client";
 import type { Delivery } from "../delivery";
 import { AppError, clip, invalidInput } from "../errors";
 import { type RoomMember, requireMember } from "../rooms";
 
 export interface ChatDeps {
-  db: Db;
-  /** Messages arriving in the same turn are committed together; each ack waits for its commit. */
-  groupCommit: GroupCommit;
+  /** Messages are written with `store.write`: on SQLite those of one turn share a commit; each ack waits for its commit. */
+  store: Store;
   delivery: Delivery;
   /** MAX_MESSAGE_CHARS: the longest `content`, in UTF-16 code units (JavaScript's `length`). */
   maxMessageChars: number;
@@ -31,7 +28,7 @@ export interface ChatDeps {
 export const DEFAULT_HISTORY_LIMIT = 50;
 const MESSAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-type Row = typeof messages.$inferSelect;
+type Row = Tables["messages"]["$inferSelect"];
 
 export const toChatMessage = (r: Row): ChatMessage => ({
   id: r.id,
@@ -43,34 +40,37 @@ export const toChatMessage = (r: Row): ChatMessage => ({
   ...(r.clientMessageId === null ? {} : { clientMessageId: r.clientMessageId }),
 });
 
-export function createChat({ db, groupCommit, delivery, maxMessageChars }: ChatDeps) {
+export function createChat({ store, delivery, maxMessageChars }: ChatDeps) {
+  const { db } = store;
+  const { messages } = store.tables;
   // Prepared once: building the statement per message cost more than running it.
-  const insertMessage = db
-    .insert(messages)
-    .values({
-      id: sql.placeholder("id"),
-      roomId: sql.placeholder("roomId"),
-      senderId: sql.placeholder("senderId"),
-      content: sql.placeholder("content"),
-      type: sql.placeholder("type"),
-      clientMessageId: sql.placeholder("clientMessageId"),
-      createdAt: sql.placeholder("createdAt"),
-    })
-    .onConflictDoNothing({ target: [messages.senderId, messages.clientMessageId] })
-    .returning()
-    .prepare();
+  const insertMessage = store.statement((db) =>
+    db
+      .insert(messages)
+      .values({
+        id: sql.placeholder("id"),
+        roomId: sql.placeholder("roomId"),
+        senderId: sql.placeholder("senderId"),
+        content: sql.placeholder("content"),
+        type: sql.placeholder("type"),
+        clientMessageId: sql.placeholder("clientMessageId"),
+        createdAt: sql.placeholder("createdAt"),
+      })
+      .onConflictDoNothing({ target: [messages.senderId, messages.clientMessageId] })
+      .returning(),
+  );
 
   const sameMessage = (row: Row, input: MessageSendPayload) =>
     row.roomId === input.roomId && row.content === input.content && row.type === (input.type ?? "text");
 
   /** The stored message of a repeated clientMessageId: the first one, or CONFLICT when this is another. */
-  const repeatOf = (senderId: string, input: MessageSendPayload): ChatMessage | undefined => {
+  const repeatOf = async (senderId: string, input: MessageSendPayload): Promise<ChatMessage | undefined> => {
     if (input.clientMessageId === undefined) return undefined;
-    const row = db
+    const [row] = await db
       .select()
       .from(messages)
       .where(and(eq(messages.senderId, senderId), eq(messages.clientMessageId, input.clientMessageId)))
-      .get();
+      .limit(1);
     if (!row) return undefined;
     if (!sameMessage(row, input)) {
       throw new AppError(
@@ -96,7 +96,7 @@ export function createChat({ db, groupCommit, delivery, maxMessageChars }: ChatD
         await requireMember(delivery, sender, input.roomId);
       } catch (error) {
         // A retry of a message stored before its sender left the room is still answered.
-        const repeat = repeatOf(sender.userId, input);
+        const repeat = await repeatOf(sender.userId, input);
         if (repeat) return repeat;
         throw error;
       }
@@ -110,10 +110,10 @@ export function createChat({ db, groupCommit, delivery, maxMessageChars }: ChatD
         clientMessageId: input.clientMessageId ?? null,
         createdAt: new Date().toISOString(),
       };
-      const [row] = await groupCommit.run(() => insertMessage.all(values));
+      const [row] = await store.write(insertMessage.with(values));
       // Nothing inserted: this clientMessageId is stored already (a repeat, or a race the unique index decided).
       if (!row) {
-        const stored = repeatOf(sender.userId, input);
+        const stored = await repeatOf(sender.userId, input);
         if (!stored) throw new AppError("INTERNAL", "Internal error");
         return stored;
       }
@@ -131,7 +131,7 @@ export function createChat({ db, groupCommit, delivery, maxMessageChars }: ChatD
       }
       await requireMember(delivery, member, input.roomId);
       const limit = input.limit ?? DEFAULT_HISTORY_LIMIT;
-      const rows = db
+      const rows = await db
         .select()
         .from(messages)
         .where(
@@ -140,8 +140,7 @@ export function createChat({ db, groupCommit, delivery, maxMessageChars }: ChatD
             : and(eq(messages.roomId, input.roomId), lt(messages.id, before)),
         )
         .orderBy(desc(messages.id))
-        .limit(limit + 1)
-        .all();
+        .limit(limit + 1);
       const page = rows.slice(0, limit);
       return {
         messages: page.map(toChatMessage),

@@ -4,7 +4,7 @@
  * delivered when it next connects, in id order, then removed.
  *
  * Delivery of the queue is claim-then-emit: the rows of a user are deleted and returned by one
- * synchronous `DELETE … RETURNING`, so two sockets connecting at the same moment (or a connect racing
+ * `DELETE … RETURNING`, so two sockets connecting at the same moment (or a connect racing
  * a send) can never both get a row: each stored message is handed to the delivery port exactly once.
  * The emit itself is fire-and-forget (no client ack), so the guarantee to a device is at most once:
  * the emit is a room broadcast, which Socket.IO keeps for connection state recovery, so a transport
@@ -14,8 +14,7 @@
  */
 import { eq, sql } from "drizzle-orm";
 import type { DirectMessage, DirectResult, InternalSendResult } from "../../../generated/events";
-import type { Db } from "../../db/client";
-import { directQueue } from "../../db/schema";
+import type { Store, Tables } from "../../db/client";
 import type { Logger } from "../../observability/logger";
 import type { ConnectionListener } from "../connections/events";
 import type { Delivery } from "../delivery";
@@ -31,7 +30,7 @@ export interface DirectInput {
 export const INTERNAL_SOURCE = "internal_service";
 
 export interface DirectDeps {
-  db: Db;
+  store: Store;
   delivery: Delivery;
   /** MAX_MESSAGE_CHARS: the longest `message`, in UTF-16 code units (JavaScript's `length`). */
   maxMessageChars: number;
@@ -43,8 +42,10 @@ export interface SendOptions {
   internal?: boolean;
 }
 
-export function createDirect({ db, delivery, maxMessageChars, log }: DirectDeps) {
-  type Row = typeof directQueue.$inferSelect;
+export function createDirect({ store, delivery, maxMessageChars, log }: DirectDeps) {
+  const { db } = store;
+  const { directQueue } = store.tables;
+  type Row = Tables["directQueue"]["$inferSelect"];
   const toMessage = (r: Row): DirectMessage => ({
     id: r.id,
     senderId: r.senderId,
@@ -54,53 +55,71 @@ export function createDirect({ db, delivery, maxMessageChars, log }: DirectDeps)
   });
 
   // Prepared once: it runs on every connect.
-  const deleteQueued = db
-    .delete(directQueue)
-    .where(eq(directQueue.recipientId, sql.placeholder("userId")))
-    .returning()
-    .prepare();
-  const anyQueued = db
-    .select({ id: directQueue.id })
-    .from(directQueue)
-    .where(eq(directQueue.recipientId, sql.placeholder("userId")))
-    .limit(1)
-    .prepare();
+  const deleteQueued = store.statement((db) =>
+    db
+      .delete(directQueue)
+      .where(eq(directQueue.recipientId, sql.placeholder("userId")))
+      .returning(),
+  );
+  const anyQueued = store.statement((db) =>
+    db
+      .select({ id: directQueue.id })
+      .from(directQueue)
+      .where(eq(directQueue.recipientId, sql.placeholder("userId")))
+      .limit(1),
+  );
   /**
    * Takes every stored message of `userId` off the queue (one statement: nobody else can take them
-   * too). Most users have none: a read, which takes no write lock, decides whether to write at all
-   * (in the same synchronous turn, so nothing can be queued in between).
+   * too). Most users have none: a read, which takes no write lock, decides whether to write at all.
+   * A message queued after that read found nothing is not missed: its sender stores it, then sees the
+   * user connected (this runs after the socket joined its user room) and flushes again.
    */
-  const claim = (userId: string): Row[] =>
-    anyQueued.get({ userId }) === undefined
+  const claim = async (userId: string): Promise<Row[]> =>
+    (await anyQueued.run({ userId })).length === 0
       ? []
-      : deleteQueued
-          .all({ userId })
+      : (await deleteQueued.run({ userId }))
           // RETURNING has no defined order; ids are UUIDv7, so id order is send order.
           .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
-  /** Delivers and removes the stored messages of `userId` to its devices; synchronous, returns how many. */
-  const flush = (userId: string): number => {
-    const rows = claim(userId);
-    for (const row of rows) delivery.emit({ user: userId }, "message:direct", toMessage(row));
-    if (rows.length > 0) log?.info({ event: "direct_queue_delivered", userId, count: rows.length }, "queue delivered");
-    return rows.length;
+  /**
+   * The flush in progress per user. Flushes of one user run one after the other, and a live message to
+   * the user waits for the one in progress: the queue's claim is a database round trip, and a live
+   * message must not overtake the queued ones it follows.
+   */
+  const flushing = new Map<string, Promise<number>>();
+
+  /** Delivers and removes the stored messages of `userId` to its devices; resolves with how many. */
+  const flush = (userId: string): Promise<number> => {
+    const run = (flushing.get(userId) ?? Promise.resolve(0))
+      .catch(() => 0)
+      .then(async () => {
+        const rows = await claim(userId);
+        for (const row of rows) delivery.emit({ user: userId }, "message:direct", toMessage(row));
+        if (rows.length > 0)
+          log?.info({ event: "direct_queue_delivered", userId, count: rows.length }, "queue delivered");
+        return rows.length;
+      });
+    flushing.set(userId, run);
+    void run
+      .catch(() => 0)
+      .then(() => {
+        if (flushing.get(userId) === run) flushing.delete(userId);
+      });
+    return run;
   };
 
-  const store = (recipients: string[], message: DirectMessage) => {
-    db.transaction((tx) => {
-      for (const recipientId of recipients) {
-        tx.insert(directQueue)
-          .values({
-            id: message.id,
-            recipientId,
-            senderId: message.senderId,
-            message: message.message,
-            metadata: message.metadata,
-            createdAt: message.timestamp,
-          })
-          .run();
-      }
-    });
+  /** One multi-row insert: every offline recipient's copy, or none. */
+  const enqueue = async (recipients: string[], message: DirectMessage) => {
+    await db.insert(directQueue).values(
+      recipients.map((recipientId) => ({
+        id: message.id,
+        recipientId,
+        senderId: message.senderId,
+        message: message.message,
+        metadata: message.metadata,
+        createdAt: message.timestamp,
+      })),
+    );
   };
 
   return {
@@ -133,6 +152,7 @@ export function createDirect({ db, delivery, maxMessageChars, log }: DirectDeps)
       const online = await Promise.all(
         recipients.map(async (user) => {
           if ((await delivery.count({ user })) === 0) return false;
+          await flushing.get(user)?.catch(() => 0); // queued messages first
           delivery.emit({ user }, "message:direct", message);
           return true;
         }),
@@ -144,7 +164,7 @@ export function createDirect({ db, delivery, maxMessageChars, log }: DirectDeps)
       let failed: string[] = [];
       if (offline.length > 0) {
         try {
-          store(offline, message);
+          await enqueue(offline, message);
           queued = offline;
         } catch (error) {
           log?.error({ err: error, event: "direct_queue_failed", messageId: message.id }, "could not store");
@@ -154,7 +174,7 @@ export function createDirect({ db, delivery, maxMessageChars, log }: DirectDeps)
         // The claim is atomic, so this and its connect can never both deliver a row.
         await Promise.all(
           queued.map(async (user) => {
-            if ((await delivery.count({ user })) > 0) flush(user);
+            if ((await delivery.count({ user })) > 0) await flush(user);
           }),
         );
       }
@@ -186,8 +206,8 @@ export function createDirect({ db, delivery, maxMessageChars, log }: DirectDeps)
 
     /** Delivers a user's queue when one of its sockets connects (a recovered one too). */
     listener: {
-      connected({ userId }) {
-        flush(userId);
+      async connected({ userId }) {
+        await flush(userId);
       },
     } satisfies ConnectionListener,
   };

@@ -4,8 +4,7 @@
  * through the admin API; presence reads them.
  */
 import { and, asc, eq, or, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { friendships } from "../../db/schema";
+import type { Store } from "../../db/client";
 import { AppError } from "../errors";
 
 export interface Friendship {
@@ -21,14 +20,17 @@ function distinct({ userId, friendId }: Friendship): void {
   }
 }
 
-export function createFriends(db: Db) {
+export function createFriends(store: Store) {
+  const { db } = store;
+  const { friendships } = store.tables;
   // Prepared once: presence reads it on every connect and disconnect.
-  const selectFriends = db
-    .select({ friendId: friendships.friendId })
-    .from(friendships)
-    .where(eq(friendships.userId, sql.placeholder("userId")))
-    .orderBy(asc(friendships.friendId))
-    .prepare();
+  const selectFriends = store.statement((db) =>
+    db
+      .select({ friendId: friendships.friendId })
+      .from(friendships)
+      .where(eq(friendships.userId, sql.placeholder("userId")))
+      .orderBy(asc(friendships.friendId)),
+  );
   const both = ({ userId, friendId }: Friendship) =>
     or(
       and(eq(friendships.userId, userId), eq(friendships.friendId, friendId)),
@@ -37,33 +39,31 @@ export function createFriends(db: Db) {
 
   return {
     /** Makes the two users friends (both directions). `created`: false when they already were. */
-    add(pair: Friendship): Friendship & { created: boolean } {
+    async add(pair: Friendship): Promise<Friendship & { created: boolean }> {
       distinct(pair);
       const createdAt = new Date().toISOString();
-      const inserted = db.transaction((tx) =>
-        tx
-          .insert(friendships)
-          .values([
-            { userId: pair.userId, friendId: pair.friendId, createdAt },
-            { userId: pair.friendId, friendId: pair.userId, createdAt },
-          ])
-          .onConflictDoNothing()
-          .returning({ userId: friendships.userId })
-          .all(),
-      );
+      // One statement: both directions or neither.
+      const inserted = await db
+        .insert(friendships)
+        .values([
+          { userId: pair.userId, friendId: pair.friendId, createdAt },
+          { userId: pair.friendId, friendId: pair.userId, createdAt },
+        ])
+        .onConflictDoNothing()
+        .returning({ userId: friendships.userId });
       return { ...pair, created: inserted.length > 0 };
     },
 
     /** Ends the friendship (both directions). `removed`: false when they were not friends. */
-    remove(pair: Friendship): Friendship & { removed: boolean } {
+    async remove(pair: Friendship): Promise<Friendship & { removed: boolean }> {
       distinct(pair);
-      const deleted = db.delete(friendships).where(both(pair)).returning({ userId: friendships.userId }).all();
+      const deleted = await db.delete(friendships).where(both(pair)).returning({ userId: friendships.userId });
       return { ...pair, removed: deleted.length > 0 };
     },
 
     /** The user's friends, by id. */
-    of(userId: string): string[] {
-      return selectFriends.all({ userId }).map((r) => r.friendId);
+    async of(userId: string): Promise<string[]> {
+      return (await selectFriends.run({ userId })).map((r) => r.friendId);
     },
   };
 }

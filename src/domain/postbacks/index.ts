@@ -1,9 +1,14 @@
 /**
- * The postback queue (seed 003), durable in SQLite, and its in-process scheduler.
+ * The postback queue (seed 003), durable in the database, and its in-process scheduler.
  *
  * - Enqueue answers once the job is committed; delivery happens later, at least once.
- * - Jobs are claimed atomically (one UPDATE … RETURNING), so none is in flight twice; at start-up
- *   the jobs a crash left `processing` go back to `pending`.
+ * - Jobs are claimed atomically (one UPDATE … RETURNING), so none is in flight twice. A claim is a
+ *   lease (`leaseUntil`): only the claim that holds it records the outcome.
+ *   - SQLite (one node): at start-up the jobs a crash left `processing` go back to `pending`.
+ *   - PostgreSQL (N nodes): the claim selects `FOR UPDATE SKIP LOCKED`, so nodes claiming together
+ *     never take the same job; a `processing` job whose lease expired (its node was killed
+ *     mid-delivery) is claimed again by any node. Start-up requeues nothing (other nodes' jobs are in
+ *     flight), and each node also polls every CLUSTER_POLL_MS for jobs other nodes queued.
  * - The scheduler sleeps until the earliest `nextAttemptAt` (a timer re-armed on every enqueue
  *   and after every attempt): no polling. At most `concurrency` attempts run at once.
  * - A failed attempt (non-2xx, network error, timeout) is retried with exponential backoff and full
@@ -12,17 +17,15 @@
  */
 
 import { createHash } from "node:crypto";
-import { and, asc, desc, eq, inArray, lt, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import type { Config } from "../../config";
-import type { Db } from "../../db/client";
-import type { GroupCommit } from "../../db/group-commit";
-import { postbackAttempts, postbacks } from "../../db/schema";
+import type { Store, Tables } from "../../db/client";
 import { AppError, clip, invalidInput } from "../errors";
 import { backoffMs, buildRequest, type PostbackMethod, retryAfterMs } from "./request";
 import { checkTarget, checkUrlShape } from "./ssrf";
 
-export type PostbackRow = typeof postbacks.$inferSelect;
+export type PostbackRow = Tables["postbacks"]["$inferSelect"];
 export type PostbackStatus = PostbackRow["status"];
 export const STATUSES: readonly PostbackStatus[] = ["pending", "processing", "completed", "failed", "cancelled"];
 
@@ -55,9 +58,8 @@ export interface EnqueueInput {
 }
 
 export interface PostbacksDeps {
-  db: Db;
-  /** Outcomes of attempts that end in the same turn are recorded in one transaction. */
-  groupCommit: GroupCommit;
+  /** Claims, outcomes and enqueues go through `store.write` (SQLite: those of one turn share a commit). */
+  store: Store;
   settings: PostbackSettings;
   log: LogLike;
   observer?: PostbackObserver;
@@ -84,6 +86,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const MAX_TIMER_MS = 60 * 60 * 1000;
 /** A Retry-After is honoured up to this; beyond it the job waits this long. */
 const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+/** PostgreSQL: how often a node looks for jobs other nodes queued or left behind (expired leases). */
+const CLUSTER_POLL_MS = 1000;
 /** The most of a response body read (and dropped) before the stream is cancelled. */
 const MAX_DISCARDED_BODY_BYTES = 1024 * 1024;
 
@@ -110,7 +114,10 @@ async function discardBody(res: Response): Promise<void> {
 /** Text kept from an error in the job (the message is ours or the runtime's, never the response body). */
 const MAX_ERROR = 300;
 
-export function createPostbacks({ db, groupCommit, settings, log, observer, fetch: http = fetch }: PostbacksDeps) {
+export function createPostbacks({ store, settings, log, observer, fetch: http = fetch }: PostbacksDeps) {
+  const { db } = store;
+  const { postbacks, postbackAttempts } = store.tables;
+  const shared = store.dialect === "postgres";
   const signer = settings.signingSecret ? new Webhook(settings.signingSecret) : undefined;
   const policy = { allowPrivate: settings.allowPrivate, allowedHosts: settings.allowedHosts };
 
@@ -118,12 +125,13 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
   let timer: Timer | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
   let sweepTimer: Timer | undefined;
+  let pollTimer: Timer | undefined;
   /** Attempts in flight: the promise of each, and an abort for a forced stop. */
   const inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
   /** Set when stop gave up waiting: late attempts must not write to a closing database. */
   let abandoned = false;
 
-  const byId = (id: string) => db.select().from(postbacks).where(eq(postbacks.id, id)).get();
+  const byId = async (id: string) => (await db.select().from(postbacks).where(eq(postbacks.id, id)).limit(1))[0];
   const notFound = (id: string) => new AppError("NOT_FOUND", `Postback "${clip(id)}" not found`);
 
   const view = (row: PostbackRow) => ({
@@ -145,62 +153,131 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
   const placeholder = (name: string) => sql`${sql.placeholder(name)}`;
   // The scheduler's statements run for every attempt: prepared once (building and compiling them
   // each time cost more than running them).
-  const selectNextDue = db
-    .select({ at: sql<number | null>`min(${postbacks.nextAttemptAt})` })
-    .from(postbacks)
-    .where(eq(postbacks.status, "pending"))
-    .prepare();
-  const claimDue = db
-    .update(postbacks)
-    .set({ status: "processing", updatedAt: placeholder("updatedAt") })
-    .where(
-      and(
-        inArray(
-          postbacks.id,
-          db
-            .select({ id: postbacks.id })
-            .from(postbacks)
-            .where(and(eq(postbacks.status, "pending"), lte(postbacks.nextAttemptAt, sql.placeholder("now"))))
-            .orderBy(asc(postbacks.nextAttemptAt))
-            .limit(sql.placeholder("limit")),
-        ),
-        // `+status`: the same condition, kept off the index, so SQLite finds the rows by id. On the
-        // status index it walked every pending job for each claim (quadratic in a long queue).
-        sql`+${postbacks.status} = 'pending'`,
-      ),
-    )
-    .returning()
-    .prepare();
-  const insertAttempt = db
-    .insert(postbackAttempts)
-    .values({
+  const selectNextDue = store.statement((db) =>
+    shared
+      ? // Other nodes' jobs whose lease expires are due too.
+        db
+          .select({
+            at: sql<
+              number | null
+            >`min(case when ${postbacks.status} = 'pending' then ${postbacks.nextAttemptAt} else ${postbacks.leaseUntil} end)`.mapWith(
+              Number,
+            ),
+          })
+          .from(postbacks)
+          .where(inArray(postbacks.status, ["pending", "processing"]))
+      : db
+          .select({ at: sql<number | null>`min(${postbacks.nextAttemptAt})`.mapWith(Number) })
+          .from(postbacks)
+          .where(eq(postbacks.status, "pending")),
+  );
+  const claimDue = store.statement((db) =>
+    db
+      .update(postbacks)
+      .set({ status: "processing", leaseUntil: placeholder("leaseUntil"), updatedAt: placeholder("updatedAt") })
+      .where(
+        shared
+          ? inArray(
+              postbacks.id,
+              // SKIP LOCKED: nodes claiming at once each take other rows. A row another node claimed
+              // meanwhile is checked again once locked (it is `processing` with a live lease: skipped).
+              store.skipLocked(
+                db
+                  .select({ id: postbacks.id })
+                  .from(postbacks)
+                  .where(
+                    or(
+                      and(eq(postbacks.status, "pending"), lte(postbacks.nextAttemptAt, sql.placeholder("now"))),
+                      and(eq(postbacks.status, "processing"), lte(postbacks.leaseUntil, sql.placeholder("now"))),
+                    ),
+                  )
+                  .orderBy(asc(postbacks.nextAttemptAt))
+                  .limit(sql.placeholder("limit")),
+              ),
+            )
+          : and(
+              inArray(
+                postbacks.id,
+                db
+                  .select({ id: postbacks.id })
+                  .from(postbacks)
+                  .where(and(eq(postbacks.status, "pending"), lte(postbacks.nextAttemptAt, sql.placeholder("now"))))
+                  .orderBy(asc(postbacks.nextAttemptAt))
+                  .limit(sql.placeholder("limit")),
+              ),
+              // `+status`: the same condition, kept off the index, so SQLite finds the rows by id. On the
+              // status index it walked every pending job for each claim (quadratic in a long queue).
+              sql`+${postbacks.status} = 'pending'`,
+            ),
+      )
+      .returning(),
+  );
+  const insertAttempt = store.statement((db) =>
+    db.insert(postbackAttempts).values({
       postbackId: sql.placeholder("postbackId"),
       at: sql.placeholder("at"),
       durationMs: sql.placeholder("durationMs"),
       responseStatus: sql.placeholder("responseStatus"),
       error: sql.placeholder("error"),
-    })
-    .prepare();
-  const recordOutcome = db
-    .update(postbacks)
-    .set({
-      status: placeholder("status"),
-      retries: placeholder("retries"),
-      nextAttemptAt: placeholder("nextAttemptAt"),
-      finishedAt: placeholder("finishedAt"),
-      lastError: placeholder("lastError"),
-      lastResponseStatus: placeholder("lastResponseStatus"),
-      updatedAt: placeholder("updatedAt"),
-    })
-    .where(and(eq(postbacks.id, sql.placeholder("id")), eq(postbacks.status, "processing")))
-    .prepare();
+    }),
+  );
+  /** Only the claim holding the lease records (a claim taken over after its lease expired does not). */
+  const recordOutcome = store.statement((db) =>
+    db
+      .update(postbacks)
+      .set({
+        status: placeholder("status"),
+        retries: placeholder("retries"),
+        nextAttemptAt: placeholder("nextAttemptAt"),
+        finishedAt: placeholder("finishedAt"),
+        leaseUntil: null,
+        lastError: placeholder("lastError"),
+        lastResponseStatus: placeholder("lastResponseStatus"),
+        updatedAt: placeholder("updatedAt"),
+      })
+      .where(
+        and(
+          eq(postbacks.id, sql.placeholder("id")),
+          eq(postbacks.status, "processing"),
+          eq(postbacks.leaseUntil, sql.placeholder("leaseUntil")),
+        ),
+      )
+      .returning({ id: postbacks.id }),
+  );
+  const insertJob = store.statement((db) =>
+    db
+      .insert(postbacks)
+      .values({
+        id: sql.placeholder("id"),
+        postbackUrl: sql.placeholder("postbackUrl"),
+        method: sql.placeholder("method"),
+        headers: sql.placeholder("headers"),
+        payload: sql.placeholder("payload"),
+        status: "pending",
+        retries: 0,
+        maxRetries: sql.placeholder("maxRetries"),
+        timeoutMs: sql.placeholder("timeoutMs"),
+        nextAttemptAt: sql.placeholder("nextAttemptAt"),
+        idempotencyKey: sql.placeholder("idempotencyKey"),
+        requestHash: sql.placeholder("requestHash"),
+        createdAt: sql.placeholder("createdAt"),
+        updatedAt: sql.placeholder("updatedAt"),
+      })
+      // The unique key decides between two enqueues with one key, on any node.
+      .onConflictDoNothing({ target: postbacks.idempotencyKey })
+      .returning({ id: postbacks.id }),
+  );
+
+  /** Errors of the scheduler's own reads are logged, and it tries again on the next wake-up. */
+  const armSafely = () =>
+    void arm().catch((error) => log.error({ err: error }, "postback scheduler could not read the queue"));
 
   /** Sleeps until the earliest pending job is due (or wakes at once when one is). */
-  function arm() {
+  async function arm() {
     if (!running) return;
     if (inFlight.size >= settings.concurrency) return; // a finishing attempt pumps
-    const next = selectNextDue.get()?.at;
-    if (next === null || next === undefined) return;
+    const next = (await selectNextDue.run())[0]?.at;
+    if (next === null || next === undefined || Number.isNaN(next) || !running) return;
     if (timer && timerAt <= next) return;
     if (timer) clearTimeout(timer);
     const delay = Math.min(Math.max(0, next - Date.now()), MAX_TIMER_MS);
@@ -236,21 +313,20 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
     const free = settings.concurrency - inFlight.size;
     if (free <= 0) return; // a finishing attempt pumps
     const now = Date.now();
-    claiming = groupCommit
-      .run(() => claimDue.all({ updatedAt: iso(now), now, limit: free }))
-      .then(
-        (claimed) => {
-          claiming = undefined;
-          if (!running) return requeue(claimed.map((job) => job.id));
-          for (const job of claimed) begin(job, now);
-          arm();
-        },
-        (error) => {
-          claiming = undefined;
-          log.error({ err: error }, "postback claim failed: retrying in a second");
-          setTimeout(pump, 1000).unref();
-        },
-      );
+    const leaseUntil = now + settings.leaseMs;
+    claiming = store.write(claimDue.with({ updatedAt: iso(now), now, limit: free, leaseUntil })).then(
+      async (claimed) => {
+        claiming = undefined;
+        if (!running) return requeue(claimed.map((job) => job.id));
+        for (const job of claimed) begin(job, now);
+        armSafely();
+      },
+      (error) => {
+        claiming = undefined;
+        log.error({ err: error }, "postback claim failed: retrying in a second");
+        setTimeout(pump, 1000).unref();
+      },
+    );
   }
 
   function begin(job: PostbackRow, claimedAt: number) {
@@ -266,12 +342,12 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
   }
 
   /** Jobs claimed while stopping go back to the queue, untouched. */
-  function requeue(ids: string[]) {
+  async function requeue(ids: string[]) {
     if (ids.length === 0) return;
-    db.update(postbacks)
-      .set({ status: "pending", updatedAt: iso(Date.now()) })
-      .where(and(inArray(postbacks.id, ids), eq(postbacks.status, "processing")))
-      .run();
+    await db
+      .update(postbacks)
+      .set({ status: "pending", leaseUntil: null, updatedAt: iso(Date.now()) })
+      .where(and(inArray(postbacks.id, ids), eq(postbacks.status, "processing")));
   }
 
   interface Result {
@@ -326,7 +402,7 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
     const t0 = performance.now();
     const result = await send(job, signal);
     const durationMs = Math.round(performance.now() - t0);
-    if (abandoned) return; // stop gave up on us: the row stays `processing` and start-up requeues it
+    if (abandoned) return; // stop gave up on us: the row stays `processing` (requeued at start-up, or its lease expires)
     observer?.attempt(result.outcome, durationMs / 1000);
     const now = Date.now();
     const attemptNo = job.retries + 1;
@@ -337,29 +413,34 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
       const wait = result.retryAfter ?? backoffMs(settings.backoffMs, job.retries);
       next = { ...job, status: "pending", retries: job.retries + 1, nextAttemptAt: now + wait };
     }
-    // The attempt and the job's new state together (a savepoint inside the group's transaction).
-    await groupCommit.run(() =>
-      db.transaction(() => {
-        insertAttempt.run({
-          postbackId: job.id,
-          at: iso(startedAt),
-          durationMs,
-          responseStatus: result.status ?? null,
-          error: result.error ?? null,
-        });
-        recordOutcome.run({
-          id: job.id,
-          status: next.status,
-          retries: next.retries,
-          nextAttemptAt: next.nextAttemptAt,
-          finishedAt: next.finishedAt,
-          lastError: result.error ?? null,
-          lastResponseStatus: result.status ?? null,
-          updatedAt: iso(now),
-        });
+    // The attempt and the job's new state together (SQLite: a savepoint inside the group's transaction).
+    const [, recorded] = (await store.write(
+      insertAttempt.with({
+        postbackId: job.id,
+        at: iso(startedAt),
+        durationMs,
+        responseStatus: result.status ?? null,
+        error: result.error ?? null,
       }),
-    );
+      recordOutcome.with({
+        id: job.id,
+        leaseUntil: job.leaseUntil,
+        status: next.status,
+        retries: next.retries,
+        nextAttemptAt: next.nextAttemptAt,
+        finishedAt: next.finishedAt,
+        lastError: result.error ?? null,
+        lastResponseStatus: result.status ?? null,
+        updatedAt: iso(now),
+      }),
+    )) as [unknown, { id: string }[]];
     if (abandoned) return;
+    if (recorded.length === 0) {
+      log.warn(
+        { event: "postback_lease_lost", queueId: job.id },
+        "postback outcome not recorded: its lease had expired",
+      );
+    }
     const host = new URL(job.postbackUrl).host;
     log.info(
       {
@@ -380,13 +461,10 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
   }
 
   /** Removes finished jobs older than the retention window (attempts go with them). */
-  function sweep() {
+  async function sweep() {
     const before = Date.now() - settings.retentionMs;
-    const removed = db
-      .delete(postbacks)
-      .where(lt(postbacks.finishedAt, before))
-      .returning({ id: postbacks.id })
-      .all().length;
+    const removed = (await db.delete(postbacks).where(lt(postbacks.finishedAt, before)).returning({ id: postbacks.id }))
+      .length;
     if (removed > 0) log.info({ event: "postback_retention", removed }, "old postbacks removed");
   }
 
@@ -398,13 +476,13 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
   }
 
   /** The job stored under `key`, if any: CONFLICT when it was queued by a different request. */
-  function replay(key: string | undefined, hash: string): string | undefined {
+  async function replay(key: string | undefined, hash: string): Promise<string | undefined> {
     if (key === undefined) return undefined;
-    const row = db
+    const [row] = await db
       .select({ id: postbacks.id, requestHash: postbacks.requestHash })
       .from(postbacks)
       .where(eq(postbacks.idempotencyKey, key))
-      .get();
+      .limit(1);
     if (!row) return undefined;
     if (row.requestHash !== hash) {
       throw new AppError("CONFLICT", "This idempotency key was used for a different request", {
@@ -414,36 +492,35 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
     return row.id;
   }
 
-  /** Stores a job (or finds the one stored under its idempotency key); the caller arms the scheduler. */
-  function insert(input: EnqueueInput, hash: string): string {
+  /**
+   * Stores a job (or finds the one stored under its idempotency key); the caller arms the scheduler.
+   * One statement (INSERT … ON CONFLICT DO NOTHING on the key): two calls with one key cannot both insert.
+   */
+  async function insert(input: EnqueueInput, hash: string): Promise<string> {
     const now = Date.now();
     const runAt = input.runAt === undefined ? now : Date.parse(input.runAt);
     const id = Bun.randomUUIDv7();
-    const stored = db.transaction((tx) => {
-      // Checked again inside the write: two calls with one key cannot both insert.
-      const existing = replay(input.idempotencyKey, hash);
-      if (existing) return existing;
-      tx.insert(postbacks)
-        .values({
-          id,
-          postbackUrl: input.postbackUrl,
-          method: input.method,
-          headers: input.headers ?? {},
-          payload: input.payload,
-          status: "pending",
-          retries: 0,
-          maxRetries: input.maxRetries ?? settings.maxRetries,
-          timeoutMs: input.timeoutMs ?? null,
-          nextAttemptAt: Number.isNaN(runAt) ? now : runAt,
-          idempotencyKey: input.idempotencyKey ?? null,
-          requestHash: hash,
-          createdAt: iso(now),
-          updatedAt: iso(now),
-        })
-        .run();
-      return id;
-    });
-    return stored;
+    // Concurrent enqueues share one commit on SQLite; the answer waits for it.
+    const [row] = await store.write(
+      insertJob.with({
+        id,
+        postbackUrl: input.postbackUrl,
+        method: input.method,
+        headers: input.headers ?? {},
+        payload: input.payload,
+        maxRetries: input.maxRetries ?? settings.maxRetries,
+        timeoutMs: input.timeoutMs ?? null,
+        nextAttemptAt: Number.isNaN(runAt) ? now : runAt,
+        idempotencyKey: input.idempotencyKey ?? null,
+        requestHash: hash,
+        createdAt: iso(now),
+        updatedAt: iso(now),
+      }),
+    );
+    if (row) return row.id;
+    const existing = await replay(input.idempotencyKey, hash);
+    if (!existing) throw new AppError("INTERNAL", "Internal error");
+    return existing;
   }
 
   return {
@@ -453,24 +530,23 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
      */
     async enqueue(input: EnqueueInput): Promise<{ queueId: string; replayed: boolean }> {
       const hash = requestHash(input);
-      const seen = replay(input.idempotencyKey, hash);
+      const seen = await replay(input.idempotencyKey, hash);
       if (seen) return { queueId: seen, replayed: true };
       const target = await checkTarget(input.postbackUrl, policy);
       // A name that does not resolve yet is accepted: every attempt checks it again.
       if (!target.ok && !target.unresolved) {
         throw invalidInput([{ path: "postbackUrl", message: `Refused target: ${target.reason}` }]);
       }
-      // Concurrent enqueues share one commit; the answer waits for it.
-      const queueId = await groupCommit.run(() => insert(input, hash));
-      arm();
+      const queueId = await insert(input, hash);
+      armSafely();
       return { queueId, replayed: false };
     },
 
     /**
      * For the server's own postbacks (dynamic events forwarded to a subscriber): no DNS at
-     * enqueue (the attempt checks the target), synchronous, never throws for a bad URL.
+     * enqueue (the attempt checks the target); never throws (a bad URL or a failed write is logged).
      */
-    enqueueInternal(postbackUrl: string, payload: Record<string, unknown>): string | undefined {
+    async enqueueInternal(postbackUrl: string, payload: Record<string, unknown>): Promise<string | undefined> {
       if (!checkUrlShape(postbackUrl).ok) {
         log.warn(
           { event: "postback_refused", host: URL.canParse(postbackUrl) ? new URL(postbackUrl).host : undefined },
@@ -479,42 +555,46 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
         return undefined;
       }
       const input: EnqueueInput = { postbackUrl, payload, method: "POST" };
-      const queueId = insert(input, requestHash(input));
-      arm();
-      return queueId;
+      try {
+        const queueId = await insert(input, requestHash(input));
+        armSafely();
+        return queueId;
+      } catch (error) {
+        log.error({ err: error, event: "postback_enqueue_failed" }, "postback could not be stored");
+        return undefined;
+      }
     },
 
-    get(id: string) {
-      const row = byId(id);
+    async get(id: string) {
+      const row = await byId(id);
       if (!row) throw notFound(id);
-      const attempts = db
-        .select()
-        .from(postbackAttempts)
-        .where(eq(postbackAttempts.postbackId, id))
-        .orderBy(asc(postbackAttempts.id))
-        .all()
-        .map((a) => ({
-          at: a.at,
-          durationMs: a.durationMs,
-          ...(a.responseStatus === null ? {} : { responseStatus: a.responseStatus }),
-          ...(a.error === null ? {} : { error: a.error }),
-        }));
+      const attempts = (
+        await db
+          .select()
+          .from(postbackAttempts)
+          .where(eq(postbackAttempts.postbackId, id))
+          .orderBy(asc(postbackAttempts.id))
+      ).map((a) => ({
+        at: a.at,
+        durationMs: a.durationMs,
+        ...(a.responseStatus === null ? {} : { responseStatus: a.responseStatus }),
+        ...(a.error === null ? {} : { error: a.error }),
+      }));
       return { ...view(row), attempts };
     },
 
     /** Newest first (ids are UUIDv7); `cursor` is the last id of the previous page. */
-    list(opts: { status?: PostbackStatus | undefined; limit: number; cursor?: string | undefined }) {
+    async list(opts: { status?: PostbackStatus | undefined; limit: number; cursor?: string | undefined }) {
       const where = and(
         opts.status === undefined ? undefined : eq(postbacks.status, opts.status),
         opts.cursor === undefined ? undefined : lt(postbacks.id, opts.cursor),
       );
-      const rows = db
+      const rows = await db
         .select()
         .from(postbacks)
         .where(where)
         .orderBy(desc(postbacks.id))
-        .limit(opts.limit + 1)
-        .all();
+        .limit(opts.limit + 1);
       const page = rows.slice(0, opts.limit);
       return {
         items: page.map(view),
@@ -523,16 +603,15 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
     },
 
     /** A failed or cancelled job back to pending, due now, retries reset. CONFLICT otherwise. */
-    retry(id: string) {
+    async retry(id: string) {
       const now = Date.now();
-      const row = db
+      const [row] = await db
         .update(postbacks)
         .set({ status: "pending", retries: 0, nextAttemptAt: now, finishedAt: null, updatedAt: iso(now) })
         .where(and(eq(postbacks.id, id), inArray(postbacks.status, ["failed", "cancelled"])))
-        .returning()
-        .get();
+        .returning();
       if (!row) {
-        const existing = byId(id);
+        const existing = await byId(id);
         if (!existing) throw notFound(id);
         throw new AppError(
           "CONFLICT",
@@ -542,21 +621,20 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
           },
         );
       }
-      arm();
+      armSafely();
       return view(row);
     },
 
     /** A pending job to cancelled. CONFLICT when it is in flight or finished. */
-    cancel(id: string) {
+    async cancel(id: string) {
       const now = Date.now();
-      const row = db
+      const [row] = await db
         .update(postbacks)
         .set({ status: "cancelled", finishedAt: now, updatedAt: iso(now) })
         .where(and(eq(postbacks.id, id), eq(postbacks.status, "pending")))
-        .returning()
-        .get();
+        .returning();
       if (!row) {
-        const existing = byId(id);
+        const existing = await byId(id);
         if (!existing) throw notFound(id);
         throw new AppError("CONFLICT", `Only a pending postback can be cancelled; this one is ${existing.status}`, {
           status: existing.status,
@@ -565,20 +643,19 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
       return view(row);
     },
 
-    stats() {
+    async stats() {
       const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<PostbackStatus, number>;
-      for (const row of db
-        .select({ status: postbacks.status, n: sql<number>`count(*)` })
+      for (const row of await db
+        .select({ status: postbacks.status, n: sql<number>`count(*)`.mapWith(Number) })
         .from(postbacks)
-        .groupBy(postbacks.status)
-        .all()) {
+        .groupBy(postbacks.status)) {
         counts[row.status] = row.n;
       }
-      const oldest = db
-        .select({ at: sql<number | null>`min(${postbacks.nextAttemptAt})` })
+      const [first] = await db
+        .select({ at: sql<number | null>`min(${postbacks.nextAttemptAt})`.mapWith(Number) })
         .from(postbacks)
-        .where(eq(postbacks.status, "pending"))
-        .get()?.at;
+        .where(eq(postbacks.status, "pending"));
+      const oldest = first?.at;
       return {
         counts,
         total: Object.values(counts).reduce((a, b) => a + b, 0),
@@ -586,29 +663,32 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
       };
     },
 
-    /** Requeues what a crash left in flight, then runs: wakes for due jobs, sweeps old ones. */
-    start() {
+    /**
+     * Runs: wakes for due jobs, sweeps old ones. SQLite (this node alone): first requeues what a crash
+     * left in flight. PostgreSQL: other nodes' jobs may be in flight; expired leases are claimed as due.
+     */
+    async start() {
       if (running) return;
       const now = Date.now();
-      const requeued = db
-        .update(postbacks)
-        .set({ status: "pending", updatedAt: iso(now) })
-        .where(eq(postbacks.status, "processing"))
-        .returning({ id: postbacks.id })
-        .all().length;
-      if (requeued > 0)
-        log.warn({ event: "postback_requeued", requeued }, "postbacks left in flight by a crash requeued");
+      if (!shared) {
+        const requeued = (
+          await db
+            .update(postbacks)
+            .set({ status: "pending", leaseUntil: null, updatedAt: iso(now) })
+            .where(eq(postbacks.status, "processing"))
+            .returning({ id: postbacks.id })
+        ).length;
+        if (requeued > 0)
+          log.warn({ event: "postback_requeued", requeued }, "postbacks left in flight by a crash requeued");
+      }
       running = true;
       abandoned = false;
-      sweep();
+      await sweep();
       const every = Math.min(Math.max(Math.floor(settings.retentionMs / 4), 250), 60_000);
       sweepTimer = setInterval(() => {
-        try {
-          sweep();
-        } catch (error) {
-          log.error({ err: error }, "postback retention sweep failed");
-        }
+        sweep().catch((error) => log.error({ err: error }, "postback retention sweep failed"));
       }, every);
+      if (shared) pollTimer = setInterval(pump, CLUSTER_POLL_MS);
       pump();
     },
 
@@ -621,7 +701,8 @@ export function createPostbacks({ db, groupCommit, settings, log, observer, fetc
       running = false;
       if (timer) clearTimeout(timer);
       if (sweepTimer) clearInterval(sweepTimer);
-      timer = sweepTimer = undefined;
+      if (pollTimer) clearInterval(pollTimer);
+      timer = sweepTimer = pollTimer = undefined;
       timerAt = Number.POSITIVE_INFINITY;
       await claiming; // a claim committing now puts its jobs back
       if (inFlight.size === 0) return true;

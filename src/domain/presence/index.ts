@@ -16,15 +16,14 @@
  */
 import { eq, inArray, sql } from "drizzle-orm";
 import type { DetailedPresence, FriendsPresence, UserStatus } from "../../../generated/events";
-import type { Db } from "../../db/client";
-import { userPresence } from "../../db/schema";
+import type { Store } from "../../db/client";
 import type { ConnectionListener } from "../connections/events";
 import type { ConnectionInfo, Delivery } from "../delivery";
 import { AppError } from "../errors";
 import type { Friends } from "../friends";
 
 export interface PresenceDeps {
-  db: Db;
+  store: Store;
   delivery: Delivery;
   friends: Friends;
   /** PRESENCE_PUBLIC: whether presence:online and presence:detailed answer at all. */
@@ -40,7 +39,9 @@ const DEFAULT: Stored = { status: "online", lastSeen: null };
 /** Ids per `IN (...)` query, well under SQLite's variable limit. */
 const CHUNK = 500;
 
-export function createPresence({ db, delivery, friends, presencePublic }: PresenceDeps) {
+export function createPresence({ store, delivery, friends, presencePublic }: PresenceDeps) {
+  const { db } = store;
+  const { userPresence } = store.tables;
   /** The status friends were last told (by `user:online`), for users they see online now. */
   const told = new Map<string, UserStatus>();
   /** The tail of each user's queue of presence changes. */
@@ -58,54 +59,55 @@ export function createPresence({ db, delivery, friends, presencePublic }: Presen
   }
 
   // Prepared once: every connect and disconnect reads it.
-  const selectStored = db
-    .select({ status: userPresence.status, lastSeen: userPresence.lastSeen })
-    .from(userPresence)
-    .where(eq(userPresence.userId, sql.placeholder("userId")))
-    .prepare();
-  const stored = (userId: string): Stored => selectStored.get({ userId }) ?? DEFAULT;
-  const storeLastSeen = db
-    .insert(userPresence)
-    .values({
-      userId: sql.placeholder("userId"),
-      status: sql.placeholder("status"),
-      lastSeen: sql.placeholder("lastSeen"),
-    })
-    .onConflictDoUpdate({ target: userPresence.userId, set: { lastSeen: sql`excluded.last_seen` } })
-    .prepare();
+  const selectStored = store.statement((db) =>
+    db
+      .select({ status: userPresence.status, lastSeen: userPresence.lastSeen })
+      .from(userPresence)
+      .where(eq(userPresence.userId, sql.placeholder("userId"))),
+  );
+  const stored = async (userId: string): Promise<Stored> => (await selectStored.run({ userId }))[0] ?? DEFAULT;
+  const storeLastSeen = store.statement((db) =>
+    db
+      .insert(userPresence)
+      .values({
+        userId: sql.placeholder("userId"),
+        status: sql.placeholder("status"),
+        lastSeen: sql.placeholder("lastSeen"),
+      })
+      .onConflictDoUpdate({ target: userPresence.userId, set: { lastSeen: sql`excluded.last_seen` } }),
+  );
 
-  function storedMany(userIds: string[]): Map<string, Stored> {
+  async function storedMany(userIds: string[]): Promise<Map<string, Stored>> {
     const found = new Map<string, Stored>();
     for (let i = 0; i < userIds.length; i += CHUNK) {
-      const rows = db
+      const rows = await db
         .select()
         .from(userPresence)
-        .where(inArray(userPresence.userId, userIds.slice(i, i + CHUNK)))
-        .all();
+        .where(inArray(userPresence.userId, userIds.slice(i, i + CHUNK)));
       for (const row of rows) found.set(row.userId, { status: row.status, lastSeen: row.lastSeen });
     }
     return found;
   }
 
-  function tellFriends(userId: string, tell: (friendId: string) => void) {
-    for (const friendId of friends.of(userId)) tell(friendId);
+  async function tellFriends(userId: string, tell: (friendId: string) => void) {
+    for (const friendId of await friends.of(userId)) tell(friendId);
   }
 
   /** Compares what friends should see with what they were told, and tells them the difference. */
   async function reconcile(userId: string): Promise<void> {
     const devices = await delivery.count({ user: userId });
-    const now = stored(userId);
+    const now = await stored(userId);
     const was = told.get(userId);
     if (devices > 0 && now.status !== "offline") {
       if (was !== now.status) {
         told.set(userId, now.status);
-        tellFriends(userId, (f) => delivery.emit({ user: f }, "user:online", { userId, status: now.status }));
+        await tellFriends(userId, (f) => delivery.emit({ user: f }, "user:online", { userId, status: now.status }));
       }
     } else if (was !== undefined) {
       told.delete(userId);
       const lastSeen = new Date().toISOString();
-      storeLastSeen.run({ userId, status: now.status, lastSeen });
-      tellFriends(userId, (f) => delivery.emit({ user: f }, "user:offline", { userId, lastSeen }));
+      await storeLastSeen.run({ userId, status: now.status, lastSeen });
+      await tellFriends(userId, (f) => delivery.emit({ user: f }, "user:offline", { userId, lastSeen }));
     }
   }
 
@@ -140,7 +142,7 @@ export function createPresence({ db, delivery, friends, presencePublic }: Presen
   async function visibleOnline() {
     const users = await byUser();
     const ids = [...users.keys()].sort();
-    const rows = storedMany(ids);
+    const rows = await storedMany(ids);
     return ids
       .map((userId) => ({ userId, connections: users.get(userId) ?? [], ...(rows.get(userId) ?? DEFAULT) }))
       .filter((u) => u.status !== "offline");
@@ -150,18 +152,18 @@ export function createPresence({ db, delivery, friends, presencePublic }: Presen
     /** `user:status`: stores the status and tells friends what changed for them. */
     setStatus: (userId: string, status: UserStatus): Promise<{ status: UserStatus }> =>
       serialized(userId, async () => {
-        db.insert(userPresence)
+        await db
+          .insert(userPresence)
           .values({ userId, status })
-          .onConflictDoUpdate({ target: userPresence.userId, set: { status } })
-          .run();
+          .onConflictDoUpdate({ target: userPresence.userId, set: { status } });
         await reconcile(userId);
         return { status };
       }),
 
     /** `presence:friends`: the user's friends who are online and visible, by id. */
     async friends(userId: string): Promise<FriendsPresence> {
-      const ids = friends.of(userId);
-      const rows = storedMany(ids);
+      const ids = await friends.of(userId);
+      const rows = await storedMany(ids);
       const counted = await Promise.all(
         ids.map(async (id) => ({
           userId: id,
@@ -193,8 +195,8 @@ export function createPresence({ db, delivery, friends, presencePublic }: Presen
     },
 
     /** What is stored about each user (for admin reads): its chosen status and lastSeen; the defaults when never seen. */
-    storedOf(userIds: string[]): Map<string, Stored> {
-      const rows = storedMany(userIds);
+    async storedOf(userIds: string[]): Promise<Map<string, Stored>> {
+      const rows = await storedMany(userIds);
       return new Map(userIds.map((id) => [id, rows.get(id) ?? DEFAULT]));
     },
 

@@ -11,8 +11,7 @@
  */
 import { and, eq, isNull } from "drizzle-orm";
 import type { Receipt } from "../../../generated/events";
-import type { Db } from "../../db/client";
-import { messages, receipts } from "../../db/schema";
+import type { Store } from "../../db/client";
 import type { Delivery } from "../delivery";
 import { AppError, clip } from "../errors";
 import { type RoomMember, requireMember } from "../rooms";
@@ -20,42 +19,45 @@ import { type RoomMember, requireMember } from "../rooms";
 export type ReceiptKind = "delivered" | "read";
 
 export interface ReceiptsDeps {
-  db: Db;
+  store: Store;
   delivery: Delivery;
 }
 
-export function createReceipts({ db, delivery }: ReceiptsDeps) {
+export function createReceipts({ store, delivery }: ReceiptsDeps) {
+  const { db } = store;
+  const { messages, receipts } = store.tables;
   type Row = typeof receipts.$inferSelect;
   const mine = (messageId: string, userId: string) =>
     and(eq(receipts.messageId, messageId), eq(receipts.userId, userId));
 
-  /** Stores the receipt if it is new; returns the stored row and which states this call added. */
-  const store = (kind: ReceiptKind, messageId: string, userId: string) =>
-    db.transaction(
-      (tx): { row: Row; added: ReceiptKind[] } => {
-        const at = new Date().toISOString();
-        const [inserted] = tx
-          .insert(receipts)
-          .values({ messageId, userId, deliveredAt: at, readAt: kind === "read" ? at : null })
-          .onConflictDoNothing()
-          .returning()
-          .all();
-        if (inserted) return { row: inserted, added: kind === "read" ? ["delivered", "read"] : ["delivered"] };
-        if (kind === "read") {
-          const [updated] = tx
-            .update(receipts)
-            .set({ readAt: at })
-            .where(and(mine(messageId, userId), isNull(receipts.readAt)))
-            .returning()
-            .all();
-          if (updated) return { row: updated, added: ["read"] };
-        }
-        const row = tx.select().from(receipts).where(mine(messageId, userId)).get();
-        if (!row) throw new AppError("INTERNAL", "Internal error");
-        return { row, added: [] };
-      },
-      { behavior: "immediate" },
-    );
+  /**
+   * Stores the receipt if it is new; returns the stored row and which states this call added. Each
+   * write is one statement only one caller can win; the last read only reports what is stored.
+   */
+  const record = async (
+    kind: ReceiptKind,
+    messageId: string,
+    userId: string,
+  ): Promise<{ row: Row; added: ReceiptKind[] }> => {
+    const at = new Date().toISOString();
+    const [inserted] = await db
+      .insert(receipts)
+      .values({ messageId, userId, deliveredAt: at, readAt: kind === "read" ? at : null })
+      .onConflictDoNothing()
+      .returning();
+    if (inserted) return { row: inserted, added: kind === "read" ? ["delivered", "read"] : ["delivered"] };
+    if (kind === "read") {
+      const [updated] = await db
+        .update(receipts)
+        .set({ readAt: at })
+        .where(and(mine(messageId, userId), isNull(receipts.readAt)))
+        .returning();
+      if (updated) return { row: updated, added: ["read"] };
+    }
+    const [row] = await db.select().from(receipts).where(mine(messageId, userId)).limit(1);
+    if (!row) throw new AppError("INTERNAL", "Internal error");
+    return { row, added: [] };
+  };
 
   return {
     /**
@@ -64,18 +66,18 @@ export function createReceipts({ db, delivery }: ReceiptsDeps) {
      * receipt (`at`: when it was delivered, or read).
      */
     async confirm(kind: ReceiptKind, reader: RoomMember, messageId: string): Promise<Receipt> {
-      const message = db
+      const [message] = await db
         .select({ roomId: messages.roomId, senderId: messages.senderId })
         .from(messages)
         .where(eq(messages.id, messageId))
-        .get();
+        .limit(1);
       if (!message) throw new AppError("NOT_FOUND", `Message "${clip(messageId)}" not found`);
       await requireMember(delivery, reader, message.roomId);
       if (message.senderId === reader.userId) {
         throw new AppError("FORBIDDEN", "A message's sender does not confirm its own message");
       }
 
-      const { row, added } = store(kind, messageId, reader.userId);
+      const { row, added } = await record(kind, messageId, reader.userId);
       const receiptOf = (state: ReceiptKind): Receipt => ({
         messageId,
         roomId: message.roomId,

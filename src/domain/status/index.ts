@@ -38,8 +38,8 @@ const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function createStatus({ delivery, presence }: StatusDeps) {
   /** Not connected: offline whatever was chosen; connected: the chosen status (`offline` = invisible). */
-  const statusOf = (userId: string, devices: number): UserConnectionStatus => {
-    const stored = presence.storedOf([userId]).get(userId);
+  const statusOf = async (userId: string, devices: number): Promise<UserConnectionStatus> => {
+    const stored = (await presence.storedOf([userId])).get(userId);
     return {
       userId,
       online: devices > 0,
@@ -68,7 +68,7 @@ export function createStatus({ delivery, presence }: StatusDeps) {
       const ids = [...users.keys()].sort(byId);
       const rest = after === undefined ? ids : ids.filter((id) => id > after);
       const page = rest.slice(0, limit);
-      const stored = presence.storedOf(page);
+      const stored = await presence.storedOf(page);
       const last = page.at(-1);
       return {
         totalUsers: ids.length,

@@ -69,7 +69,8 @@ export function createDynamicEvents({ subscribers, delivery, forward }: DynamicE
         });
       }
       if (subscriber.postbackUrl && forward) {
-        forward(subscriber.postbackUrl, {
+        // Stored (committed) before the ack, like any enqueue.
+        await forward(subscriber.postbackUrl, {
           event,
           userId: sender.userId,
           roomId: roomId ?? null,

@@ -5,5 +5,7 @@ import type { OperationFn } from "./run";
 export const friendOperations = ({ friends }: Services) => ({
   "friends.add": ((pair) => friends.add(pair)) satisfies OperationFn<typeof addFriend>,
   "friends.remove": ((pair) => friends.remove(pair)) satisfies OperationFn<typeof removeFriend>,
-  "friends.list": (({ userId }) => ({ userId, friends: friends.of(userId) })) satisfies OperationFn<typeof listFriends>,
+  "friends.list": (async ({ userId }) => ({ userId, friends: await friends.of(userId) })) satisfies OperationFn<
+    typeof listFriends
+  >,
 });

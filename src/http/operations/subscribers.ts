@@ -12,8 +12,8 @@ import type { Services } from "../../services";
 import type { OperationFn } from "./run";
 
 export const subscriberOperations = ({ subscribers }: Services) => ({
-  "subscribers.upsert": ((input) => {
-    const { subscriber, wasUpdated } = subscribers.upsert(input);
+  "subscribers.upsert": (async (input) => {
+    const { subscriber, wasUpdated } = await subscribers.upsert(input);
     return { ...subscriber, message: wasUpdated ? MESSAGES.replaced : MESSAGES.created, wasUpdated };
   }) satisfies OperationFn<typeof upsertSubscriber>,
   "subscribers.list": (() => subscribers.list()) satisfies OperationFn<typeof listSubscribers>,
@@ -21,15 +21,15 @@ export const subscriberOperations = ({ subscribers }: Services) => ({
   "subscribers.update": (({ id, ...changes }) => subscribers.update(id, changes)) satisfies OperationFn<
     typeof updateSubscriber
   >,
-  "subscribers.delete": (({ id }) => {
-    subscribers.delete(id);
+  "subscribers.delete": (async ({ id }) => {
+    await subscribers.delete(id);
     return { success: true as const, message: MESSAGES.deleted };
   }) satisfies OperationFn<typeof deleteSubscriber>,
   "subscribers.byEvent": (({ eventListener }) => subscribers.byEvent(eventListener)) satisfies OperationFn<
     typeof subscribersByEvent
   >,
-  "subscribers.deleteAll": (() => {
-    const deletedCount = subscribers.deleteAll();
+  "subscribers.deleteAll": (async () => {
+    const deletedCount = await subscribers.deleteAll();
     return { success: true as const, message: MESSAGES.deletedAll(deletedCount), deletedCount };
   }) satisfies OperationFn<typeof deleteAllSubscribers>,
 });

@@ -1,0 +1,1 @@
+ALTER TABLE `postbacks` ADD `lease_until` integer;

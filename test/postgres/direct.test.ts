@@ -1,0 +1,5 @@
+/** test/realtime/direct.test.ts against PostgreSQL (a database of its own; see test/helpers/postgres.ts). */
+import { usePostgres } from "../helpers/postgres";
+
+const suite = "../realtime/direct.test.ts";
+if (usePostgres()) await import(`${suite}?postgres`);

@@ -1,0 +1,5 @@
+/** test/realtime/dynamic-events.test.ts against PostgreSQL (a database of its own; see test/helpers/postgres.ts). */
+import { usePostgres } from "../helpers/postgres";
+
+const suite = "../realtime/dynamic-events.test.ts";
+if (usePostgres()) await import(`${suite}?postgres`);

@@ -1,0 +1,5 @@
+/** test/realtime/presence.test.ts against PostgreSQL (a database of its own; see test/helpers/postgres.ts). */
+import { usePostgres } from "../helpers/postgres";
+
+const suite = "../realtime/presence.test.ts";
+if (usePostgres()) await import(`${suite}?postgres`);
