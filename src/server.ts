@@ -1,6 +1,5 @@
 /** Wires config -> database -> services -> transports on one port, and tears them down in order. */
 
-import { connectRedis } from "./cluster/redis";
 import type { Config } from "./config";
 import { openDatabase } from "./db/client";
 import { createCallerAuth } from "./domain/callers";
@@ -17,6 +16,7 @@ import { createDrain } from "./lifecycle";
 import { createLivenessProbe } from "./observability/liveness";
 import { createLogger, type Logger } from "./observability/logger";
 import { createMetrics } from "./observability/metrics";
+import { loadClusterAdapters } from "./realtime/adapter";
 import { type NamespaceHandlers, namespaceHandlers } from "./realtime/handlers";
 import { createRealtime, SOCKET_PATH } from "./realtime/server";
 import { createServices } from "./services";
@@ -49,8 +49,12 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   // The HTTP limiter's ban applies to Socket.IO sessions too; the app is built after the services.
   let isBanned = (_ip: string) => false;
   // Several nodes: Redis first (the adapter and the shared rate limit need it); start-up fails clearly without it.
-  const redis = config.redis.url ? await connectRedis(config.redis.url, config.redis.prefix, log) : undefined;
-  const realtime = createRealtime({ config, metrics, log, isBanned: (ip) => isBanned(ip), redis });
+  // Loaded only then: the Redis client and the cluster adapters cost a single node memory and start-up time.
+  const redis = config.redis.url
+    ? await (await import("./cluster/redis")).connectRedis(config.redis.url, config.redis.prefix, log)
+    : undefined;
+  const cluster = redis ? { redis, adapters: await loadClusterAdapters() } : undefined;
+  const realtime = createRealtime({ config, metrics, log, isBanned: (ip) => isBanned(ip), cluster });
   const services = await createServices(config, database, realtime.delivery, {
     log,
     postbackObserver: {

@@ -57,6 +57,7 @@ function gatedPaths(config: Config): Set<string> {
 }
 
 const pathOf = (request: Request) => new URL(request.url).pathname;
+
 /** Errors on the tRPC endpoint take tRPC's envelope, elsewhere `{ success: false, error }`. */
 const shapeOf = (path: string) => (isTrpcPath(path) ? "trpc" : "rest");
 
@@ -73,6 +74,22 @@ export function createHttpApp(deps: HttpDeps) {
   const gated = gatedPaths(config);
   const meta = new WeakMap<Request, RequestMeta>();
   const security = Object.entries(securityHeaders);
+  /**
+   * One bound metric series per (method, route, status): prom-client hashes the labels on every call
+   * otherwise. Bounded like the series themselves: routes are the app's, and Bun hands us standard methods only.
+   */
+  const series = new Map<string, { inc(): void; observe(seconds: number): void }>();
+  const seriesOf = (label: { method: string; route: string; status_code: string }) => {
+    const key = `${label.method} ${label.route} ${label.status_code}`;
+    let found = series.get(key);
+    if (!found) {
+      const counter = metrics.httpRequests.labels(label);
+      const histogram = metrics.httpDuration.labels(label);
+      found = { inc: () => counter.inc(), observe: (seconds) => histogram.observe(seconds) };
+      series.set(key, found);
+    }
+    return found;
+  };
 
   const requestContext: RequestContextFn = Object.assign(
     (request: Request) => {
@@ -175,8 +192,9 @@ export function createHttpApp(deps: HttpDeps) {
         responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200;
       const label = { method: request.method, route: route || "(unmatched)", status_code: String(status) };
       const seconds = m ? (performance.now() - m.start) / 1000 : 0;
-      metrics.httpRequests.inc(label);
-      metrics.httpDuration.observe(label, seconds);
+      const series = seriesOf(label);
+      series.inc();
+      series.observe(seconds);
       const level = route === socketPath ? "debug" : "info";
       if (!log.isLevelEnabled(level)) return;
       log[level]({ requestId: m?.id, ip: m?.ip, ...label, durationMs: Math.round(seconds * 1e4) / 10 }, "request");

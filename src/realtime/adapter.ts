@@ -11,8 +11,6 @@
  * through Redis, and their adapters fan it out to their own sockets.
  */
 import type { Server as Engine } from "@socket.io/bun-engine";
-import { createAdapter as createPubSubAdapter } from "@socket.io/redis-adapter";
-import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
 import type { ServerOptions } from "socket.io";
 import { Adapter, SessionAwareAdapter } from "socket.io-adapter";
 import type { RedisLink } from "../cluster/redis";
@@ -22,13 +20,26 @@ import { fanoutAdapter } from "./fanout/adapter";
 import { linkEngine } from "./fanout/engine";
 import { fanoutUnsupported } from "./fanout/self-test";
 
+/**
+ * The cluster adapters, loaded only when REDIS_URL asks for them: they (and the Redis client) cost a
+ * single-node process start-up time and memory for nothing.
+ */
+export async function loadClusterAdapters() {
+  const [streams, pubsub] = await Promise.all([
+    import("@socket.io/redis-streams-adapter"),
+    import("@socket.io/redis-adapter"),
+  ]);
+  return { streams: streams.createAdapter, pubsub: pubsub.createAdapter };
+}
+export type ClusterAdapters = Awaited<ReturnType<typeof loadClusterAdapters>>;
+
 export interface AdapterDeps {
   engine: Engine;
   /** Connection state recovery is on: the adapter keeps broadcasts for replay (SessionAwareAdapter). */
   recovery: boolean;
   log: Logger;
-  /** The Redis connection, for the cluster adapters (REDIS_URL). */
-  redis?: RedisLink | undefined;
+  /** Several nodes (REDIS_URL): the Redis connection and the loaded cluster adapters. */
+  cluster?: { redis: RedisLink; adapters: ClusterAdapters } | undefined;
   /** redis-streams: entries kept in the stream (REDIS_STREAM_MAX_LEN). */
   streamMaxLen?: number;
   /** How long a request to every node waits for answers (CLUSTER_TIMEOUT_MS). */
@@ -41,23 +52,24 @@ export const isSingleNode = (choice: Config["socket"]["adapter"]): boolean => ch
 /** The `adapter` option of `new Server()`; undefined leaves socket.io's default (stock, session-aware with recovery). */
 export function socketAdapter(
   choice: Config["socket"]["adapter"],
-  { engine, recovery, log, redis, streamMaxLen = 10_000, timeoutMs = 5000 }: AdapterDeps,
+  { engine, recovery, log, cluster, streamMaxLen = 10_000, timeoutMs = 5000 }: AdapterDeps,
 ): ServerOptions["adapter"] | undefined {
   switch (choice) {
     case "redis-streams":
     case "redis": {
-      if (!redis) throw new Error(`SOCKET_ADAPTER=${choice} needs a Redis connection (REDIS_URL)`);
+      if (!cluster) throw new Error(`SOCKET_ADAPTER=${choice} needs a Redis connection (REDIS_URL)`);
+      const { redis, adapters } = cluster;
       const key = `${redis.prefix}:socket.io`;
       log.info({ event: "socket_adapter", adapter: choice }, "room broadcasts across nodes through Redis");
       return (
         choice === "redis-streams"
-          ? createStreamsAdapter(redis.client, {
+          ? adapters.streams(redis.client, {
               streamName: key,
               channelPrefix: key,
               sessionKeyPrefix: `${redis.prefix}:sio:session:`,
               maxLen: streamMaxLen,
             })
-          : createPubSubAdapter(redis.client, redis.subscriber, { key, requestsTimeout: timeoutMs })
+          : adapters.pubsub(redis.client, redis.subscriber, { key, requestsTimeout: timeoutMs })
       ) as ServerOptions["adapter"];
     }
     case "memory":

@@ -8,7 +8,7 @@
 import { Server as Engine } from "@socket.io/bun-engine";
 import { Server } from "socket.io";
 import { namespaces } from "../../generated/events";
-import type { RedisLink } from "../cluster/redis";
+
 import type { Config } from "../config";
 import type { CallerAuth } from "../domain/callers";
 import type { ConnectionListener } from "../domain/connections/events";
@@ -19,7 +19,7 @@ import type { Drain } from "../lifecycle";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
 import type { Services } from "../services";
-import { isSingleNode, socketAdapter } from "./adapter";
+import { type AdapterDeps, isSingleNode, socketAdapter } from "./adapter";
 import { createAdmission } from "./admission";
 import { authenticate, INTERNAL_NAMESPACE } from "./auth";
 import { createBinder, type HandlerTable, type NamespaceContract } from "./bind";
@@ -44,11 +44,11 @@ export interface RealtimeDeps {
   log: Logger;
   /** The HTTP limiter's ban, so a banned IP opens no Socket.IO sessions either. */
   isBanned?: (ip: string) => boolean;
-  /** Several nodes: the Redis connection the cluster adapters use (REDIS_URL). */
-  redis?: RedisLink | undefined;
+  /** Several nodes (REDIS_URL): the Redis connection and the loaded cluster adapters. */
+  cluster?: AdapterDeps["cluster"];
 }
 
-export function createRealtime({ config, metrics, log, isBanned, redis }: RealtimeDeps) {
+export function createRealtime({ config, metrics, log, isBanned, cluster }: RealtimeDeps) {
   const origins = config.allowedOrigins;
   const engine = new Engine({
     path: SOCKET_PATH,
@@ -67,7 +67,7 @@ export function createRealtime({ config, metrics, log, isBanned, redis }: Realti
       engine,
       recovery,
       log,
-      redis,
+      cluster,
       streamMaxLen: config.redis.streamMaxLen,
       timeoutMs: config.clusterTimeoutMs,
     }),
