@@ -213,7 +213,7 @@ export { send, typing, none, internal };
     expect(mod.clientEventSchemas["typing:start"].safeParse({ roomId: "r", x: 1 }).success).toBe(false);
     expect(source).toContain("//   client -> server {eventName} (operations.dynamicEvent)");
     expect(source).toContain("/** Send a message to a room. */");
-  });
+  }, 30_000); // it runs tsc: seconds on a loaded machine
 
   test("contracts the conventions cannot express fail clearly", async () => {
     const fails = async (mutate: (doc: ReturnType<typeof contract>) => void, message: RegExp) => {
