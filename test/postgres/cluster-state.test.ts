@@ -4,13 +4,16 @@
  * - a direct message to an offline user is queued through node A and delivered once, through node B;
  * - a chat message sent on A is in the history read on C; its receipt confirmed on C reaches the
  *   sender on A once; a repeated clientMessageId on another node is the same message;
- * - friendships made through one node are read on another; a status chosen on B is stored for all.
+ * - friendships made through one node are read on another; a status chosen on B is stored for all;
+ * - a node killed with SIGKILL: its user, back through another node, is online for its friends at once.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createClient } from "redis";
+import { connect } from "switchboard/client";
 import type { Ack, ChatMessage, Connected, DirectMessage, MessageHistory, Receipt } from "../../generated/events";
 import { createPgDatabase, type PgDatabase, requirePostgres, SKIP_PG } from "../helpers/postgres";
-import { once, startTestServer, type TestServer } from "../helpers/server";
+import { removeTempDirs, startProcess, tempDir } from "../helpers/process";
+import { once, startTestServer, TEST_API_TOKEN, TEST_JWT_SECRET, type TestServer } from "../helpers/server";
 import { until } from "../helpers/sink";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -183,4 +186,55 @@ describe.skipIf(SKIP_PG)("3 nodes on Redis sharing one PostgreSQL database", () 
     const status = (await (await node(0).api("/websocket/users/st-kim/status")).json()) as { status: string };
     expect(status).toMatchObject({ status: "busy" });
   });
+
+  test("a node killed with SIGKILL: its user reconnects through another node and its friends see it online right afterwards", async () => {
+    const dir = tempDir();
+    const victim = await startProcess(dir, {
+      NODE_ENV: "test",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      DATABASE_URL: db.url,
+      API_TOKEN: TEST_API_TOKEN,
+      JWT_SECRET: TEST_JWT_SECRET,
+      REDIS_URL,
+      REDIS_PREFIX: prefix,
+    });
+    try {
+      expect((await node(0).api("/api/users/kx-kim/friends/kx-lou", { method: "PUT" })).status).toBe(200);
+      const lou = await user(0, "kx-lou");
+      const heard: string[] = [];
+      lou.on("user:online", (e: { userId: string }) => heard.push(`online ${e.userId}`));
+      lou.on("user:offline", (e: { userId: string }) => heard.push(`offline ${e.userId}`));
+      const token = await node(0).token("kx-kim");
+      const kim = connect(victim.url, { token, transports: ["websocket"], reconnection: false });
+      await once<Connected>(kim, "connected");
+      await until(async () => heard.length === 1, 5000, "lou to hear kim come online");
+
+      const dropped = once<string>(kim, "disconnect");
+      victim.proc.kill("SIGKILL");
+      await victim.proc.exited;
+      expect(await dropped).toBe("transport close");
+      const again = await user(1, "kx-kim");
+      const friends = async () =>
+        ok((await lou.emitWithAck("presence:friends", {})) as Ack<{ userId: string; devices: number }[]>);
+      // Right afterwards: online through node 1, one device (the dead node's socket is not counted).
+      await until(
+        async () => (await friends()).some((f) => f.userId === "kx-kim" && f.devices === 1),
+        5000,
+        "kim listed again",
+      );
+      expect((await friends()).map(({ userId, devices }) => ({ userId, devices }))).toEqual([
+        { userId: "kx-kim", devices: 1 },
+      ]);
+      await Bun.sleep(300);
+      // Told online once; the crash and the move announced nothing in between.
+      expect(heard).toEqual(["online kx-kim"]);
+      again.close();
+      await until(async () => heard.length === 2, 5000, "lou to hear kim leave");
+      expect(heard).toEqual(["online kx-kim", "offline kx-kim"]);
+    } finally {
+      victim.proc.kill("SIGKILL");
+      removeTempDirs();
+    }
+  }, 30_000);
 });
