@@ -1,15 +1,16 @@
 /**
- * Three gateway nodes on the real Redis of this machine (SOCKET_ADAPTER=redis-streams, one key prefix
- * per run), clients spread over them: room broadcasts, joins, typing, dispatch counts, connection
- * lists and disconnects answer for the whole cluster; a client recovers its session on another node;
- * /health counts the nodes. Each node keeps its own SQLite file here: state stored in the database
- * (history, friends, presence status) is shared through PostgreSQL, tested apart.
+ * Three gateway nodes on the real Redis (SOCKET_ADAPTER=redis-streams, one key prefix per run) and one
+ * PostgreSQL database of this machine, clients spread over them: room broadcasts, joins, typing,
+ * dispatch counts, connection lists and disconnects answer for the whole cluster; a client recovers its
+ * session on another node; a frozen node fails cluster-wide requests clearly and a killed one drops out;
+ * /health counts the nodes. What is stored (history, receipts, friends, presence) is in
+ * test/postgres/cluster-state.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join as joinPath } from "node:path";
 import { createClient } from "redis";
 import { connect } from "switchboard/client";
 import type { Ack, ChatMessage, Connected, RoomJoined } from "../../generated/events";
+import { createPgDatabase, type PgDatabase, requirePostgres } from "../helpers/postgres";
 import { removeTempDirs, startProcess, tempDir } from "../helpers/process";
 import { once, startTestServer, TEST_API_TOKEN, TEST_JWT_SECRET, type TestServer } from "../helpers/server";
 
@@ -30,11 +31,20 @@ async function redisReachable(): Promise<boolean> {
 }
 
 let nodes: TestServer[] = [];
+let db: PgDatabase;
 beforeAll(async () => {
   if (!(await redisReachable())) {
     throw new Error(`Redis is not reachable at ${REDIS_URL} (set TEST_REDIS_URL): the cluster tests need it`);
   }
-  const env = { REDIS_URL, REDIS_PREFIX: prefix, SOCKET_RATE_LIMIT: "1000", CLUSTER_TIMEOUT_MS: "3000" };
+  await requirePostgres();
+  db = await createPgDatabase();
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    SOCKET_RATE_LIMIT: "1000",
+    CLUSTER_TIMEOUT_MS: "3000",
+  };
   nodes = await Promise.all([startTestServer(env), startTestServer(env), startTestServer(env)]);
   // Nodes learn of each other through the adapter's heartbeats.
   const deadline = Date.now() + 10_000;
@@ -47,6 +57,7 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.close()));
+  await db?.drop();
   const cleanup = createClient({ url: REDIS_URL });
   cleanup.on("error", () => {});
   await cleanup.connect();
@@ -84,7 +95,7 @@ test("/health on every node: the redis-streams adapter, Redis reachable, 3 nodes
 });
 
 describe("rooms across nodes", () => {
-  test("a join lists members on other nodes; message:new and typing reach members on every node", async () => {
+  test("a join lists members on other nodes; message:new, typing and a leave reach members on every node", async () => {
     const ann = await user(0, "ann");
     const ben = await user(1, "ben");
     const cid = await user(2, "cid");
@@ -106,7 +117,13 @@ describe("rooms across nodes", () => {
     await Bun.sleep(300);
     expect(heard).toEqual({ ben: ["one", "two", "three"], cid: ["one", "two", "three"] });
 
-    // A member on another node counts for membership checks too: ben (node 1) may post, dan (node 2, not joined) may not.
+    // Leaving on one node is heard on the others.
+    const leftA = once<{ userId: string }>(ann, "room:user-left");
+    const leftC = once<{ userId: string }>(cid, "room:user-left");
+    expect(((await ben.emitWithAck("room:leave", { roomId: "x-room" })) as Ack<unknown>).success).toBe(true);
+    expect([(await leftA).userId, (await leftC).userId]).toEqual(["ben", "ben"]);
+
+    // Only members post: dan (node 2) never joined.
     const dan = await user(2, "dan");
     const refused = (await dan.emitWithAck("message:send", { roomId: "x-room", content: "hi" })) as Ack<unknown>;
     expect(refused).toMatchObject({ success: false, error: { code: "FORBIDDEN" } });
@@ -114,7 +131,7 @@ describe("rooms across nodes", () => {
 });
 
 describe("the admin API answers for the whole cluster", () => {
-  test("dispatch to a channel counts and reaches trusted connections on every node", async () => {
+  test("dispatch to a channel counts and reaches trusted connections on every node; channel stats count them all", async () => {
     const services = [0, 1, 2].map((i) =>
       connect(node(i).url, { token: TEST_API_TOKEN, query: { channel: "x-channel" }, transports: ["websocket"] }),
     );
@@ -132,6 +149,8 @@ describe("the admin API answers for the whole cluster", () => {
     });
     expect(await res.json()).toMatchObject({ success: true, dispatchedCount: 3 });
     expect(await Promise.all(got)).toEqual([7, 7, 7]);
+    const stats = await (await node(1).api("/api/socket/sockets/channel/x-channel/stats")).json();
+    expect(stats).toEqual({ channel: "x-channel", userCount: 3, socketCount: 3 });
     for (const s of services) s.close();
   });
 
@@ -196,7 +215,7 @@ test("a node that does not answer fails a cluster-wide request clearly; a node k
     NODE_ENV: "test",
     HOST: "127.0.0.1",
     LOG_LEVEL: "info",
-    DATABASE_PATH: joinPath(dir, "victim.db"),
+    DATABASE_URL: db.url,
     API_TOKEN: TEST_API_TOKEN,
     JWT_SECRET: TEST_JWT_SECRET,
     REDIS_URL,
