@@ -7,35 +7,19 @@
  * test/postgres/cluster-state.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createClient } from "redis";
 import { connect } from "switchboard/client";
 import type { Ack, ChatMessage, Connected, RoomJoined } from "../../generated/events";
 import { createPgDatabase, type PgDatabase, requirePostgres } from "../helpers/postgres";
 import { removeTempDirs, startProcess, tempDir } from "../helpers/process";
+import { dropRedisKeys, REDIS_URL, redisPrefix, requireRedis, untilNodesSee } from "../helpers/redis";
 import { once, startTestServer, TEST_API_TOKEN, TEST_JWT_SECRET, type TestServer } from "../helpers/server";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-const prefix = `switchboard-test-${crypto.randomUUID()}`;
-
-async function redisReachable(): Promise<boolean> {
-  const probe = createClient({ url: REDIS_URL, socket: { reconnectStrategy: false, connectTimeout: 2000 } });
-  probe.on("error", () => {});
-  try {
-    await probe.connect();
-    await probe.ping();
-    await probe.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
+const prefix = redisPrefix();
 
 let nodes: TestServer[] = [];
 let db: PgDatabase;
 beforeAll(async () => {
-  if (!(await redisReachable())) {
-    throw new Error(`Redis is not reachable at ${REDIS_URL} (set TEST_REDIS_URL): the cluster tests need it`);
-  }
+  await requireRedis();
   await requirePostgres();
   db = await createPgDatabase();
   const env = {
@@ -46,25 +30,12 @@ beforeAll(async () => {
     CLUSTER_TIMEOUT_MS: "3000",
   };
   nodes = await Promise.all([startTestServer(env), startTestServer(env), startTestServer(env)]);
-  // Nodes learn of each other through the adapter's heartbeats.
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const counts = await Promise.all(nodes.map(async (n) => (await health(n)).cluster.nodes));
-    if (counts.every((c) => c === 3)) break;
-    if (Date.now() > deadline) throw new Error(`nodes did not see each other: ${counts.join(", ")}`);
-    await Bun.sleep(200);
-  }
+  await untilNodesSee(nodes);
 }, 30_000);
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.close()));
   await db?.drop();
-  const cleanup = createClient({ url: REDIS_URL });
-  cleanup.on("error", () => {});
-  await cleanup.connect();
-  for await (const keys of cleanup.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) {
-    if (keys.length > 0) await cleanup.del(keys);
-  }
-  await cleanup.close();
+  await dropRedisKeys(prefix);
 });
 
 interface Health {
@@ -233,11 +204,7 @@ test("a node that does not answer fails a cluster-wide request clearly; a node k
     const token = await node(0).token("hal");
     const hal = connect(victim.url, { token, transports: ["websocket"], reconnection: false });
     await once<Connected>(hal, "connected");
-    const deadline = Date.now() + 10_000;
-    while ((await health(node(0))).cluster.nodes !== 4) {
-      if (Date.now() > deadline) throw new Error("the fourth node was never seen");
-      await Bun.sleep(200);
-    }
+    await untilNodesSee([node(0)], 4);
 
     // Frozen (SIGSTOP): still subscribed in Redis, so counted, but silent: CLUSTER_TIMEOUT_MS, then a clear 503.
     victim.proc.kill("SIGSTOP");
@@ -245,6 +212,13 @@ test("a node that does not answer fails a cluster-wide request clearly; a node k
     expect(frozen.status).toBe(503);
     expect(frozen.body.error).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
     expect(String((frozen.body.error as { message: string }).message)).toContain("did not answer within 3000 ms");
+    // So does a dispatch, whose count asks every node for a number.
+    const dispatched = await node(0).api("/api/socket/dispatch", {
+      method: "POST",
+      body: JSON.stringify({ userId: "hal", event: "x-event", data: {} }),
+    });
+    expect(dispatched.status).toBe(503);
+    expect(((await dispatched.json()) as { error: { code: string } }).error.code).toBe("SERVICE_UNAVAILABLE");
     victim.proc.kill("SIGCONT");
     const thawed = await stats();
     expect(thawed.status).toBe(200);

@@ -7,9 +7,10 @@ import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Socket, TCPSocketListener } from "bun";
 import { removeTempDirs, startProcess, tempDir } from "../helpers/process";
+import { REDIS_URL } from "../helpers/redis";
 import { TEST_API_TOKEN, TEST_JWT_SECRET } from "../helpers/server";
 
-const target = new URL(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379");
+const target = new URL(REDIS_URL);
 
 interface Link {
   peer?: Socket<undefined>;

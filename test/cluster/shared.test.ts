@@ -3,28 +3,22 @@
  * and cluster-wide counts too; RATE_LIMIT_STORE=redis makes the HTTP budget one for every node; the
  * per-node store keeps one per node.
  */
-import { afterAll, expect, test } from "bun:test";
-import { createClient } from "redis";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Ack, ChatMessage, Connected, RoomJoined } from "../../generated/events";
+import { dropRedisKeys, REDIS_URL, redisPrefix, requireRedis, untilNodesSee } from "../helpers/redis";
 import { once, startTestServer, type TestServer } from "../helpers/server";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-const prefix = `switchboard-test-${crypto.randomUUID()}`;
+const prefix = redisPrefix();
 const started: TestServer[] = [];
 const start = async (env: Record<string, string>) => {
   const s = await startTestServer({ REDIS_URL, REDIS_PREFIX: prefix, ...env });
   started.push(s);
   return s;
 };
+beforeAll(requireRedis);
 afterAll(async () => {
   await Promise.all(started.map((s) => s.close()));
-  const cleanup = createClient({ url: REDIS_URL });
-  cleanup.on("error", () => {});
-  await cleanup.connect();
-  for await (const keys of cleanup.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) {
-    if (keys.length > 0) await cleanup.del(keys);
-  }
-  await cleanup.close();
+  await dropRedisKeys(prefix);
 });
 
 test("SOCKET_ADAPTER=redis (pub/sub): a room broadcast and a join's member list span both nodes", async () => {
@@ -32,11 +26,7 @@ test("SOCKET_ADAPTER=redis (pub/sub): a room broadcast and a join's member list 
     TestServer,
     TestServer,
   ];
-  const deadline = Date.now() + 10_000;
-  while (((await (await a.api("/health")).json()) as { cluster: { nodes: number } }).cluster.nodes !== 2) {
-    if (Date.now() > deadline) throw new Error("the nodes never saw each other");
-    await Bun.sleep(200);
-  }
+  await untilNodesSee([a, b]);
   const ann = a.socket({ token: await a.token("ann") });
   const ben = b.socket({ token: await b.token("ben") });
   await Promise.all([once<Connected>(ann, "connected"), once<Connected>(ben, "connected")]);

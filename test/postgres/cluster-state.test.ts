@@ -8,21 +8,21 @@
  * - a node killed with SIGKILL: its user, back through another node, is online for its friends at once.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createClient } from "redis";
 import { connect } from "switchboard/client";
 import type { Ack, ChatMessage, Connected, DirectMessage, MessageHistory, Receipt } from "../../generated/events";
 import { createPgDatabase, type PgDatabase, requirePostgres, SKIP_PG } from "../helpers/postgres";
 import { removeTempDirs, startProcess, tempDir } from "../helpers/process";
+import { dropRedisKeys, REDIS_URL, redisPrefix, requireRedis, untilNodesSee } from "../helpers/redis";
 import { once, startTestServer, TEST_API_TOKEN, TEST_JWT_SECRET, type TestServer } from "../helpers/server";
 import { until } from "../helpers/sink";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-const prefix = `switchboard-test-${crypto.randomUUID()}`;
+const prefix = redisPrefix();
 
 describe.skipIf(SKIP_PG)("3 nodes on Redis sharing one PostgreSQL database", () => {
   let db: PgDatabase;
   let nodes: TestServer[] = [];
   beforeAll(async () => {
+    await requireRedis();
     await requirePostgres();
     db = await createPgDatabase();
     const env = {
@@ -33,29 +33,12 @@ describe.skipIf(SKIP_PG)("3 nodes on Redis sharing one PostgreSQL database", () 
       CLUSTER_TIMEOUT_MS: "3000",
     };
     nodes = await Promise.all([startTestServer(env), startTestServer(env), startTestServer(env)]);
-    await until(
-      async () => {
-        const counts = await Promise.all(
-          nodes.map(
-            async (n) => ((await (await n.api("/health")).json()) as { cluster: { nodes: number } }).cluster.nodes,
-          ),
-        );
-        return counts.every((c) => c === 3);
-      },
-      10_000,
-      "the nodes to see each other",
-    );
+    await untilNodesSee(nodes);
   }, 30_000);
   afterAll(async () => {
     await Promise.all(nodes.map((n) => n.close()));
     await db?.drop();
-    const cleanup = createClient({ url: REDIS_URL });
-    cleanup.on("error", () => {});
-    await cleanup.connect();
-    for await (const keys of cleanup.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) {
-      if (keys.length > 0) await cleanup.del(keys);
-    }
-    await cleanup.close();
+    await dropRedisKeys(prefix);
   });
 
   const node = (i: number) => nodes[i] as TestServer;
