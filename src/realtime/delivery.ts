@@ -7,6 +7,7 @@ import type { ConnectionInfo, Delivery, Target } from "../domain/delivery";
 import { userRoom } from "../domain/delivery";
 import { AppError } from "../domain/errors";
 import type { AppServer, AppSocket } from "./types";
+import { within } from "./within";
 
 type Scoped = Exclude<Target, { everyone: true }>;
 
@@ -29,10 +30,10 @@ export function createDelivery(
   { singleNode, timeoutMs }: { singleNode: boolean; timeoutMs: number },
 ): Delivery {
   const nsp = io.of("/");
-  /** Every node's sockets of a target; a node that does not answer in time fails the call clearly. */
-  const fetchAll = async (target?: Scoped) => {
+  /** A request to every node; one that does not answer in time fails the call clearly. */
+  const clusterWide = async <T>(work: Promise<T>): Promise<T> => {
     try {
-      return await (target ? nsp.in(roomOf(target)) : nsp).timeout(timeoutMs).fetchSockets();
+      return await within(work, timeoutMs);
     } catch (error) {
       throw new AppError(
         "SERVICE_UNAVAILABLE",
@@ -40,6 +41,9 @@ export function createDelivery(
       );
     }
   };
+  /** Every node's sockets of a target (the adapter is told the same timeout, so it stops waiting too). */
+  const fetchAll = (target?: Scoped) =>
+    clusterWide((target ? nsp.in(roomOf(target)) : nsp).timeout(timeoutMs).fetchSockets());
   const scope = (target?: Scoped) => (target ? nsp.in(roomOf(target)) : nsp);
   /** This node's connected sockets of a target (the adapter's room holds ids; connected ones are in nsp.sockets). */
   const eachLocal = (target: Scoped | undefined, visit: (socket: AppSocket) => void) => {
@@ -109,25 +113,9 @@ export function createDelivery(
     async count(target) {
       if (singleNode) return countLocal(target);
       // Each other node counts its own sockets: a number per node, not every member's details.
-      let timer: Timer | undefined;
-      try {
-        const asked = (nsp.serverSideEmitWithAck as (ev: string, arg: unknown) => Promise<number[]>)(
-          COUNT_EVENT,
-          target ?? null,
-        );
-        const late = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error("no answer")), timeoutMs);
-        });
-        const counts = await Promise.race([asked, late]);
-        return counts.reduce((sum, n) => sum + n, countLocal(target));
-      } catch (error) {
-        throw new AppError(
-          "SERVICE_UNAVAILABLE",
-          `A gateway node did not answer within ${timeoutMs} ms (${(error as Error).message}): retry`,
-        );
-      } finally {
-        clearTimeout(timer);
-      }
+      const ask = nsp.serverSideEmitWithAck as (ev: string, arg: unknown) => Promise<number[]>;
+      const counts = await clusterWide(ask.call(nsp, COUNT_EVENT, target ?? null));
+      return counts.reduce((sum, n) => sum + n, countLocal(target));
     },
   };
 }

@@ -27,6 +27,7 @@ import { createDelivery } from "./delivery";
 import type { NamespaceHandlers } from "./handlers";
 import { startSession } from "./session";
 import type { AppServer, AppSocket } from "./types";
+import { within } from "./within";
 
 /** Where Socket.IO is served (engine, HTTP route and HTTP hooks agree through this). */
 export const SOCKET_PATH = "/socket.io/";
@@ -213,19 +214,8 @@ export function createRealtime({ config, metrics, log, isBanned, cluster }: Real
     connectedSockets: () => io.of("/").sockets.size,
 
     /** Gateway nodes the adapter sees, this one included; null when they do not answer in time. */
-    async serverCount(): Promise<number | null> {
-      let timer: Timer | undefined;
-      const late = new Promise<null>((resolve) => {
-        timer = setTimeout(() => resolve(null), config.clusterTimeoutMs);
-      });
-      try {
-        return await Promise.race([io.of("/").adapter.serverCount(), late]);
-      } catch {
-        return null;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    serverCount: (): Promise<number | null> =>
+      within(io.of("/").adapter.serverCount(), config.clusterTimeoutMs).catch(() => null),
 
     /** Shutdown, first step: no new sessions, and new events are refused; events in flight go on. */
     stopAccepting() {
