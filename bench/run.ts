@@ -137,6 +137,17 @@ async function dropRedisKeys(prefix: string) {
   await client.close();
 }
 
+/** The load generator's settings: the same rooms, windows and concurrency for every server. */
+const loadConfig = (run: Pick<Config, "url" | "pid" | "n" | "phases" | "urls" | "pids">): Config => ({
+  rooms: 10,
+  connectConcurrency: profile.connectConcurrency,
+  windowMs: profile.windowMs,
+  drainMs: profile.drainMs,
+  httpConcurrency: 32,
+  fanoutInFlight: 4,
+  ...run,
+});
+
 type Runs = Record<string, Record<string, PhaseResult[]>>; // key `${server}@${n}` -> phase -> runs
 const runs: Runs = {};
 const record = (key: string, phase: string, r: PhaseResult) => {
@@ -156,19 +167,13 @@ for (let rep = 0; rep < profile.reps; rep++) {
       const port = freePort();
       const proc = await start(s.cmd, s.env(port), 0, port);
       await sleep(300);
-      const config: Config = {
+      const config = loadConfig({
         url: `http://127.0.0.1:${port}`,
         pid: proc.pid,
         n,
-        rooms: 10,
-        connectConcurrency: profile.connectConcurrency,
-        windowMs: profile.windowMs,
-        drainMs: profile.drainMs,
-        httpConcurrency: 32,
-        fanoutInFlight: 4,
         // The light-load latency (one broadcast in flight) is the gateway's, for the several-nodes table.
         phases: s.name === "gateway" && n === profile.ns[0] ? [...PHASES, "fanoutLight"] : PHASES,
-      };
+      });
       try {
         const out = (await runLoad("bench/load/sio.ts", config)) as { phases: Record<string, PhaseResult> };
         for (const [phase, r] of Object.entries(out.phases)) record(`${s.name}@${n}`, phase, r);
@@ -201,20 +206,14 @@ for (let rep = 0; rep < profile.reps; rep++) {
         await sleep(100);
       }
       const urls = ports.map((port) => `http://127.0.0.1:${port}`);
-      const config: Config = {
+      const config = loadConfig({
         url: urls[0] as string,
         urls,
         pid: nodes[0]?.pid as number,
         pids: nodes.map((p) => p.pid),
         n,
-        rooms: 10,
-        connectConcurrency: profile.connectConcurrency,
-        windowMs: profile.windowMs,
-        drainMs: profile.drainMs,
-        httpConcurrency: 32,
-        fanoutInFlight: 4,
         phases: ["fanoutDispatch", "fanoutBroadcast", "fanoutLight"],
-      };
+      });
       const out = (await runLoad("bench/load/sio.ts", config)) as { phases: Record<string, PhaseResult> };
       for (const [phase, r] of Object.entries(out.phases)) record(`cluster2@${n}`, phase, r);
       process.stderr.write(
