@@ -18,11 +18,10 @@
 
 import { createHash } from "node:crypto";
 import { and, asc, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
-import { Webhook } from "standardwebhooks";
 import type { Config } from "../../config";
 import type { Store, Tables } from "../../db/client";
 import { AppError, clip, invalidInput } from "../errors";
-import { backoffMs, buildRequest, type PostbackMethod, retryAfterMs } from "./request";
+import { backoffMs, buildRequest, createSigner, type PostbackMethod, retryAfterMs } from "./request";
 import { checkTarget, checkUrlShape } from "./ssrf";
 
 export type PostbackRow = Tables["postbacks"]["$inferSelect"];
@@ -118,7 +117,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   const { db } = store;
   const { postbacks, postbackAttempts } = store.tables;
   const shared = store.dialect === "postgres";
-  const signer = settings.signingSecret ? new Webhook(settings.signingSecret) : undefined;
+  const signer = settings.signingSecret ? createSigner(settings.signingSecret) : undefined;
   const policy = { allowPrivate: settings.allowPrivate, allowedHosts: settings.allowedHosts };
 
   let running = false;
