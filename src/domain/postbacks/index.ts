@@ -271,10 +271,24 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   const armSafely = () =>
     void arm().catch((error) => log.error({ err: error }, "postback scheduler could not read the queue"));
 
+  /** A claimed job handed back untouched (its lease still ours: a job another node took over stays its). */
+  const releaseJob = store.statement((db) =>
+    db
+      .update(postbacks)
+      .set({ status: "pending", leaseUntil: null, updatedAt: placeholder("updatedAt") })
+      .where(
+        and(
+          eq(postbacks.id, sql.placeholder("id")),
+          eq(postbacks.status, "processing"),
+          eq(postbacks.leaseUntil, sql.placeholder("leaseUntil")),
+        ),
+      ),
+  );
+
   /** Sleeps until the earliest pending job is due (or wakes at once when one is). */
   async function arm() {
     if (!running) return;
-    if (inFlight.size >= settings.concurrency) return; // a finishing attempt pumps
+    if (inFlight.size + ready.length >= capacity) return; // a finishing attempt pumps
     const next = (await selectNextDue.run())[0]?.at;
     if (next === null || next === undefined || Number.isNaN(next) || !running) return;
     if (timer && timerAt <= next) return;
@@ -303,22 +317,69 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   let claiming: Promise<void> | undefined;
 
   /**
-   * Claims as many due jobs as there are free slots, in one statement that shares the group commit
-   * with the outcomes of finished attempts (one transaction per turn, not two per delivery), and
-   * starts them once the claim is committed.
+   * Jobs claimed (committed `processing`, leased to this node) and not started yet, oldest first: a claim
+   * takes up to `capacity` jobs in one statement, so a slot that frees starts the next job from memory
+   * and claims are several times fewer. Bounded: at most `concurrency` jobs wait here (their payloads
+   * are in memory). A crash loses none: they are `processing` in the database (SQLite requeues them at
+   * start-up; on PostgreSQL their lease expires and any node takes them over).
+   */
+  const ready: PostbackRow[] = [];
+  const capacity = settings.concurrency * 2;
+  /** A claim is made when the ready jobs fall to this many (every slot is busy while more wait). */
+  const lowWater = Math.floor(settings.concurrency / 2);
+  /** PostgreSQL: a ready job starts only with this much of its lease left beyond its timeout. */
+  const LEASE_MARGIN_MS = 1000;
+
+  const timeoutOf = (job: PostbackRow) => Math.min(job.timeoutMs ?? settings.timeoutMs, settings.timeoutMs);
+
+  /** Starts ready jobs in the free slots. */
+  function startReady() {
+    const now = Date.now();
+    while (running && inFlight.size < settings.concurrency && ready.length > 0) {
+      const job = ready.shift() as PostbackRow;
+      // PostgreSQL: the attempt must end (its timeout) while the lease is ours, or another node could
+      // take the job over while it is being sent. A job that waited too long goes back to the queue.
+      if (shared && now + timeoutOf(job) + LEASE_MARGIN_MS > (job.leaseUntil ?? 0)) {
+        release([job]);
+        continue;
+      }
+      begin(job, now);
+    }
+  }
+
+  /** Ready jobs back to `pending` (stopping, or a lease too short to start them in). */
+  function release(jobs: PostbackRow[]) {
+    if (jobs.length === 0) return Promise.resolve();
+    const updatedAt = iso(Date.now());
+    return Promise.all(
+      jobs.map((job) => store.write(releaseJob.with({ id: job.id, leaseUntil: job.leaseUntil, updatedAt }))),
+    ).then(
+      () => {},
+      (error) => log.error({ err: error }, "postbacks could not be handed back: their lease will expire"),
+    );
+  }
+
+  /**
+   * Starts ready jobs in the free slots, and when few are left claims due jobs up to `capacity`, in
+   * one statement that shares the group commit with the outcomes of finished attempts (one
+   * transaction per turn, not two per delivery); they start once the claim is committed.
    */
   function pump() {
+    startReady();
     if (!running || claiming) return; // a claim in progress arms again when committed
-    const free = settings.concurrency - inFlight.size;
-    if (free <= 0) return; // a finishing attempt pumps
+    const free = capacity - inFlight.size - ready.length;
+    if (free <= 0 || ready.length > lowWater) return; // a finishing attempt pumps
     const now = Date.now();
     const leaseUntil = now + settings.leaseMs;
     claiming = store.write(claimDue.with({ updatedAt: iso(now), now, limit: free, leaseUntil })).then(
       async (claimed) => {
         claiming = undefined;
         if (!running) return requeue(claimed.map((job) => job.id));
-        for (const job of claimed) begin(job, now);
-        armSafely();
+        for (const job of claimed) ready.push(job);
+        startReady();
+        // A full claim: more may be due (the next finishing attempt claims them); else sleep until one is.
+        if (claimed.length < free) armSafely();
+        else if (inFlight.size < settings.concurrency) pumpSoon();
       },
       (error) => {
         claiming = undefined;
@@ -328,8 +389,8 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
     );
   }
 
-  function begin(job: PostbackRow, claimedAt: number) {
-    observer?.queueWait(Math.max(0, claimedAt - job.nextAttemptAt) / 1000);
+  function begin(job: PostbackRow, startedAt: number) {
+    observer?.queueWait(Math.max(0, startedAt - job.nextAttemptAt) / 1000);
     const abort = new AbortController();
     const done = attempt(job, abort.signal)
       .catch((error) => log.error({ err: error, queueId: job.id }, "postback attempt crashed"))
@@ -368,7 +429,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
         : { outcome: "refused", error: `Refused target: ${target.reason}`, final: true };
     }
     if (!signer) return { outcome: "refused", error: "No signing secret configured", final: true };
-    const timeoutMs = Math.min(job.timeoutMs ?? settings.timeoutMs, settings.timeoutMs);
+    const timeoutMs = timeoutOf(job);
     const { url, init } = buildRequest(signer, job, new Date());
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
@@ -704,6 +765,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
       timer = sweepTimer = pollTimer = undefined;
       timerAt = Number.POSITIVE_INFINITY;
       await claiming; // a claim committing now puts its jobs back
+      await release(ready.splice(0));
       if (inFlight.size === 0) return true;
       let wait: Timer | undefined;
       const finished = await Promise.race([
