@@ -22,7 +22,7 @@ import type { Config } from "../../config";
 import type { Store, Tables } from "../../db/client";
 import { AppError, clip, invalidInput } from "../errors";
 import { backoffMs, buildRequest, createSigner, type PostbackMethod, retryAfterMs } from "./request";
-import { checkTarget, checkUrlShape } from "./ssrf";
+import { checkResolved, checkTarget, checkUrlShape, checkWithoutDns, type TargetVerdict } from "./ssrf";
 
 export type PostbackRow = Tables["postbacks"]["$inferSelect"];
 export type PostbackStatus = PostbackRow["status"];
@@ -40,6 +40,8 @@ export interface PostbackObserver {
 }
 
 interface LogLike {
+  /** When present and false for "info", the per-attempt line is not even built (pino has it). */
+  isLevelEnabled?(level: string): boolean;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
@@ -95,6 +97,16 @@ const MAX_DISCARDED_BODY_BYTES = 1024 * 1024;
  * MAX_DISCARDED_BODY_BYTES: a receiver cannot make us hold (or wait for) an endless answer.
  */
 async function discardBody(res: Response): Promise<void> {
+  // A declared length within the limit: read natively in one piece (no stream reader per response).
+  const length = Number(res.headers.get("content-length") ?? Number.NaN);
+  if (length >= 0 && length <= MAX_DISCARDED_BODY_BYTES) {
+    try {
+      await res.arrayBuffer();
+    } catch {
+      // As below: a broken body changes nothing.
+    }
+    return;
+  }
   const reader = res.body?.getReader();
   if (!reader) return;
   let seen = 0;
@@ -392,7 +404,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   function begin(job: PostbackRow, startedAt: number) {
     observer?.queueWait(Math.max(0, startedAt - job.nextAttemptAt) / 1000);
     const abort = new AbortController();
-    const done = attempt(job, abort.signal)
+    const done = attempt(job, abort)
       .catch((error) => log.error({ err: error, queueId: job.id }, "postback attempt crashed"))
       .finally(() => {
         inFlight.delete(job.id);
@@ -420,8 +432,24 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
     final?: boolean;
   }
 
-  async function send(job: PostbackRow, signal: AbortSignal): Promise<Result> {
-    const target = await checkTarget(job.postbackUrl, policy);
+  /**
+   * The part of the SSRF check that needs no DNS (URL shape, exempt hosts, address literals) is a pure
+   * function of the URL: kept per URL (bounded). A host name is resolved and checked on every attempt.
+   */
+  const staticVerdicts = new Map<string, TargetVerdict | { resolve: string }>();
+  const MAX_STATIC_VERDICTS = 1024;
+  function checkBeforeAttempt(url: string): TargetVerdict | Promise<TargetVerdict> {
+    let verdict = staticVerdicts.get(url);
+    if (!verdict) {
+      verdict = checkWithoutDns(url, policy);
+      if (staticVerdicts.size >= MAX_STATIC_VERDICTS) staticVerdicts.clear();
+      staticVerdicts.set(url, verdict);
+    }
+    return "resolve" in verdict ? checkResolved(verdict.resolve) : verdict;
+  }
+
+  async function send(job: PostbackRow, abort: AbortController): Promise<Result> {
+    const target = await checkBeforeAttempt(job.postbackUrl);
     if (!target.ok) {
       // A name that does not resolve (now) is a network error, retried; a refused address is final.
       return target.unresolved
@@ -431,9 +459,15 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
     if (!signer) return { outcome: "refused", error: "No signing secret configured", final: true };
     const timeoutMs = timeoutOf(job);
     const { url, init } = buildRequest(signer, job, new Date());
-    const timeout = AbortSignal.timeout(timeoutMs);
+    // The attempt's own controller serves both a forced stop and the time limit (one timer, no
+    // AbortSignal.timeout + AbortSignal.any per request).
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort(new DOMException(`Timed out after ${timeoutMs} ms`, "TimeoutError"));
+    }, timeoutMs);
     try {
-      const res = await http(url, { ...init, redirect: "manual", signal: AbortSignal.any([signal, timeout]) });
+      const res = await http(url, { ...init, redirect: "manual", signal: abort.signal });
       await discardBody(res);
       if (res.status >= 200 && res.status < 300) return { outcome: "success", status: res.status };
       const error =
@@ -448,30 +482,34 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
         ? { outcome: "http_error", status: res.status, error }
         : { outcome: "http_error", status: res.status, error, retryAfter: Math.min(retryAfter, MAX_RETRY_AFTER_MS) };
     } catch (e) {
-      if (timeout.aborted) return { outcome: "timeout", error: `Timed out after ${timeoutMs} ms` };
+      if (timedOut) return { outcome: "timeout", error: `Timed out after ${timeoutMs} ms` };
       const err = e as { code?: string; message?: string };
       return {
         outcome: "network_error",
         error: clip(`${err.code ? `${err.code}: ` : ""}${err.message ?? String(e)}`, MAX_ERROR),
       };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  async function attempt(job: PostbackRow, signal: AbortSignal) {
+  async function attempt(job: PostbackRow, abort: AbortController) {
     const startedAt = Date.now();
     const t0 = performance.now();
-    const result = await send(job, signal);
+    const result = await send(job, abort);
     const durationMs = Math.round(performance.now() - t0);
     if (abandoned) return; // stop gave up on us: the row stays `processing` (requeued at start-up, or its lease expires)
     observer?.attempt(result.outcome, durationMs / 1000);
     const now = Date.now();
     const attemptNo = job.retries + 1;
+    const { retries, nextAttemptAt, finishedAt } = job;
     let next: Pick<PostbackRow, "status" | "retries" | "nextAttemptAt" | "finishedAt">;
-    if (result.outcome === "success") next = { ...job, status: "completed", finishedAt: now };
-    else if (result.final || job.retries >= job.maxRetries) next = { ...job, status: "failed", finishedAt: now };
+    if (result.outcome === "success") next = { status: "completed", retries, nextAttemptAt, finishedAt: now };
+    else if (result.final || job.retries >= job.maxRetries)
+      next = { status: "failed", retries, nextAttemptAt, finishedAt: now };
     else {
       const wait = result.retryAfter ?? backoffMs(settings.backoffMs, job.retries);
-      next = { ...job, status: "pending", retries: job.retries + 1, nextAttemptAt: now + wait };
+      next = { status: "pending", retries: job.retries + 1, nextAttemptAt: now + wait, finishedAt };
     }
     // The attempt and the job's new state together (SQLite: a savepoint inside the group's transaction).
     const [, recorded] = (await store.write(
@@ -501,6 +539,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
         "postback outcome not recorded: its lease had expired",
       );
     }
+    if (log.isLevelEnabled && !log.isLevelEnabled("info")) return;
     const host = new URL(job.postbackUrl).host;
     log.info(
       {

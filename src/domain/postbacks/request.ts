@@ -67,13 +67,15 @@ export function buildRequest(
   job: { id: string; postbackUrl: string; method: PostbackMethod; headers: Record<string, string>; payload: unknown },
   now: Date,
 ): BuiltRequest {
-  const url = new URL(job.postbackUrl);
+  let url = job.postbackUrl;
   let body: string | undefined;
   if (job.method === "GET") {
+    const withQuery = new URL(job.postbackUrl);
     for (const [k, v] of Object.entries((job.payload ?? {}) as Record<string, unknown>)) {
-      url.searchParams.append(k, queryValue(v));
+      withQuery.searchParams.append(k, queryValue(v));
     }
-  } else body = JSON.stringify(job.payload);
+    url = withQuery.toString();
+  } else body = JSON.stringify(job.payload); // the URL as queued: fetch parses it the same way
   const headers = new Headers();
   for (const [k, v] of Object.entries(job.headers)) if (!RESERVED.has(k.toLowerCase())) headers.set(k, v);
   if (!headers.has("user-agent")) headers.set("user-agent", USER_AGENT);
@@ -82,7 +84,7 @@ export function buildRequest(
   headers.set("webhook-timestamp", String(Math.floor(now.getTime() / 1000)));
   headers.set("webhook-signature", signer.sign(job.id, now, body ?? ""));
   return {
-    url: url.toString(),
+    url,
     init: body === undefined ? { method: job.method, headers } : { method: job.method, headers, body },
   };
 }
