@@ -28,6 +28,10 @@ let release: () => void = () => {};
 const held = new Promise<void>((resolve) => {
   release = resolve;
 });
+let openGate: () => void = () => {};
+const gate = new Promise<void>((resolve) => {
+  openGate = resolve;
+});
 
 beforeAll(async () => {
   sink = startSink({
@@ -57,6 +61,10 @@ beforeAll(async () => {
       await Bun.sleep(40);
       return new Response("ok");
     },
+    "/gate": async () => {
+      await gate;
+      return new Response("ok");
+    },
   });
   server = await startTestServer({
     POSTBACK_SIGNING_SECRET: SECRET,
@@ -69,6 +77,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   release();
+  openGate();
   await server.close();
   sink.stop();
 });
@@ -250,6 +259,24 @@ describe("delivery", () => {
     for (const id of ids) await settled(id, "completed");
     expect(sink.to("/busy")).toHaveLength(15);
     expect(sink.maxInFlight("/busy")).toBe(CONCURRENCY);
+  });
+
+  test("jobs claimed ahead of a free slot are bounded: at most POSTBACK_CONCURRENCY more, the rest stay pending", async () => {
+    const ids = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => queue({ postbackUrl: `${sink.url}/gate`, payload: { i } })),
+    );
+    await until(() => sink.to("/gate").length === CONCURRENCY, 2000, "every slot busy");
+    await Bun.sleep(200); // time for any further claim
+    const statuses = await Promise.all(ids.map(async (id) => (await job(id)).status));
+    const processing = statuses.filter((s) => s === "processing").length;
+    expect(processing).toBeGreaterThanOrEqual(CONCURRENCY);
+    expect(processing).toBeLessThanOrEqual(2 * CONCURRENCY);
+    expect(statuses.filter((s) => s === "pending")).toHaveLength(12 - processing);
+    expect(sink.to("/gate")).toHaveLength(CONCURRENCY);
+    openGate();
+    for (const id of ids) await settled(id, "completed");
+    expect(sink.to("/gate")).toHaveLength(12);
+    expect(sink.maxInFlight("/gate")).toBe(CONCURRENCY);
   });
 });
 

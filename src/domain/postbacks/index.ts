@@ -347,15 +347,23 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   /** Starts ready jobs in the free slots. */
   function startReady() {
     const now = Date.now();
+    const late: PostbackRow[] = [];
     while (running && inFlight.size < settings.concurrency && ready.length > 0) {
       const job = ready.shift() as PostbackRow;
       // PostgreSQL: the attempt must end (its timeout) while the lease is ours, or another node could
       // take the job over while it is being sent. A job that waited too long goes back to the queue.
       if (shared && now + timeoutOf(job) + LEASE_MARGIN_MS > (job.leaseUntil ?? 0)) {
-        release([job]);
+        late.push(job);
         continue;
       }
       begin(job, now);
+    }
+    if (late.length > 0) {
+      log.warn(
+        { event: "postback_handed_back", queueIds: late.map((job) => job.id) },
+        "claimed postbacks waited too long for a slot: handed back to the queue, not started on a short lease",
+      );
+      void release(late);
     }
   }
 
