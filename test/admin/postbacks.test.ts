@@ -28,6 +28,10 @@ let release: () => void = () => {};
 const held = new Promise<void>((resolve) => {
   release = resolve;
 });
+let openLatch: () => void = () => {};
+const latch = new Promise<void>((resolve) => {
+  openLatch = resolve;
+});
 let openGate: () => void = () => {};
 const gate = new Promise<void>((resolve) => {
   openGate = resolve;
@@ -61,6 +65,10 @@ beforeAll(async () => {
       await Bun.sleep(40);
       return new Response("ok");
     },
+    "/latch": async () => {
+      await latch;
+      return new Response("ok");
+    },
     "/gate": async () => {
       await gate;
       return new Response("ok");
@@ -77,6 +85,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   release();
+  openLatch();
   openGate();
   await server.close();
   sink.stop();
@@ -116,6 +125,19 @@ describe("enqueue", () => {
     expect(done.attempts).toHaveLength(1);
     expect(done.attempts[0]?.responseStatus).toBe(200);
     expect(done.nextAttemptAt).toBeNull();
+  });
+
+  test("a job due now while a slot is free is stored already claimed: processing from its answer on", async () => {
+    const id = await queue({ postbackUrl: `${sink.url}/latch`, payload: { handedOff: true } });
+    // No scheduler turn in between: the answer came after the row was committed as `processing`.
+    const first = await job(id);
+    expect(first.status).toBe("processing");
+    expect(first.nextAttemptAt).toBeNull();
+    await until(() => sink.to("/latch").length === 1, 2000, "the request");
+    openLatch();
+    const done = await settled(id, "completed");
+    expect(done.attempts).toHaveLength(1);
+    expect(sink.to("/latch")).toHaveLength(1);
   });
 
   test("POST: JSON body, the caller's headers, signed; reserved headers cannot be overridden", async () => {

@@ -264,7 +264,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
         method: sql.placeholder("method"),
         headers: sql.placeholder("headers"),
         payload: sql.placeholder("payload"),
-        status: "pending",
+        status: sql.placeholder("status"),
         retries: 0,
         maxRetries: sql.placeholder("maxRetries"),
         timeoutMs: sql.placeholder("timeoutMs"),
@@ -273,6 +273,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
         requestHash: sql.placeholder("requestHash"),
         createdAt: sql.placeholder("createdAt"),
         updatedAt: sql.placeholder("updatedAt"),
+        leaseUntil: sql.placeholder("leaseUntil"),
       })
       // The unique key decides between two enqueues with one key, on any node.
       .onConflictDoNothing({ target: postbacks.idempotencyKey })
@@ -336,6 +337,10 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
    * start-up; on PostgreSQL their lease expires and any node takes them over).
    */
   const ready: PostbackRow[] = [];
+  /** Enqueued jobs stored already claimed, not committed yet: they take a slot (see `insert`). */
+  let handingOff = 0;
+  /** Their writes, which `stop` waits for (a job committed while stopping is handed back). */
+  const handOffs = new Set<Promise<unknown>>();
   const capacity = settings.concurrency * 2;
   /** A claim is made when the ready jobs fall to this many (every slot is busy while more wait). */
   const lowWater = Math.floor(settings.concurrency / 2);
@@ -387,7 +392,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   function pump() {
     startReady();
     if (!running || claiming) return; // a claim in progress arms again when committed
-    const free = capacity - inFlight.size - ready.length;
+    const free = capacity - inFlight.size - ready.length - handingOff;
     if (free <= 0 || ready.length > lowWater) return; // a finishing attempt pumps
     const now = Date.now();
     const leaseUntil = now + settings.leaseMs;
@@ -600,31 +605,62 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   }
 
   /**
-   * Stores a job (or finds the one stored under its idempotency key); the caller arms the scheduler.
+   * Stores a job (or finds the one stored under its idempotency key) and wakes the scheduler.
    * One statement (INSERT … ON CONFLICT DO NOTHING on the key): two calls with one key cannot both insert.
+   *
+   * A job due now while a slot is free (and no claim is under way) is stored already claimed
+   * (`processing`, leased to this node) and handed to the deliverer from memory once committed: no
+   * read for the next due time and no claim statement for it. A crash before its outcome leaves it
+   * to be requeued, like any claimed job.
    */
   async function insert(input: EnqueueInput, hash: string): Promise<string> {
     const now = Date.now();
-    const runAt = input.runAt === undefined ? now : Date.parse(input.runAt);
+    const runAt = input.runAt === undefined || Number.isNaN(Date.parse(input.runAt)) ? now : Date.parse(input.runAt);
     const id = Bun.randomUUIDv7();
+    const handOff = running && runAt <= now && !claiming && inFlight.size + handingOff < settings.concurrency;
+    const job: PostbackRow = {
+      id,
+      postbackUrl: input.postbackUrl,
+      method: input.method,
+      headers: input.headers ?? {},
+      payload: input.payload,
+      status: handOff ? "processing" : "pending",
+      retries: 0,
+      maxRetries: input.maxRetries ?? settings.maxRetries,
+      timeoutMs: input.timeoutMs ?? null,
+      nextAttemptAt: runAt,
+      lastError: null,
+      lastResponseStatus: null,
+      idempotencyKey: input.idempotencyKey ?? null,
+      requestHash: hash,
+      createdAt: iso(now),
+      updatedAt: iso(now),
+      finishedAt: null,
+      leaseUntil: handOff ? now + settings.leaseMs : null,
+    };
     // Concurrent enqueues share one commit on SQLite; the answer waits for it.
-    const [row] = await store.write(
-      insertJob.with({
-        id,
-        postbackUrl: input.postbackUrl,
-        method: input.method,
-        headers: input.headers ?? {},
-        payload: input.payload,
-        maxRetries: input.maxRetries ?? settings.maxRetries,
-        timeoutMs: input.timeoutMs ?? null,
-        nextAttemptAt: Number.isNaN(runAt) ? now : runAt,
-        idempotencyKey: input.idempotencyKey ?? null,
-        requestHash: hash,
-        createdAt: iso(now),
-        updatedAt: iso(now),
-      }),
-    );
-    if (row) return row.id;
+    let written = store.write(insertJob.with(job));
+    if (handOff) {
+      handingOff++;
+      const handed: Promise<{ id: string }[]> = written
+        .then((stored) => {
+          // Stopping meanwhile: `stop` waits for this, then hands the ready jobs back.
+          if (stored[0]) ready.push(job);
+          startReady();
+          return stored;
+        })
+        .finally(() => {
+          handingOff--;
+          handOffs.delete(handed);
+        });
+      handOffs.add(handed);
+      written = handed;
+    }
+    const [row] = await written;
+    if (row) {
+      if (!handOff) armSafely();
+      return row.id;
+    }
     const existing = await replay(input.idempotencyKey, hash);
     if (!existing) throw new AppError("INTERNAL", "Internal error");
     return existing;
@@ -645,7 +681,6 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
         throw invalidInput([{ path: "postbackUrl", message: `Refused target: ${target.reason}` }]);
       }
       const queueId = await insert(input, hash);
-      armSafely();
       return { queueId, replayed: false };
     },
 
@@ -663,9 +698,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
       }
       const input: EnqueueInput = { postbackUrl, payload, method: "POST" };
       try {
-        const queueId = await insert(input, requestHash(input));
-        armSafely();
-        return queueId;
+        return await insert(input, requestHash(input));
       } catch (error) {
         log.error({ err: error, event: "postback_enqueue_failed" }, "postback could not be stored");
         return undefined;
@@ -812,6 +845,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
       timer = sweepTimer = pollTimer = undefined;
       timerAt = Number.POSITIVE_INFINITY;
       await claiming; // a claim committing now puts its jobs back
+      await Promise.allSettled([...handOffs]); // so does an enqueue storing a claimed job
       await release(ready.splice(0));
       if (inFlight.size === 0) return true;
       let wait: Timer | undefined;
