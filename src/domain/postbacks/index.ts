@@ -26,6 +26,21 @@ import { checkResolved, checkTarget, checkUrlShape, checkWithoutDns, type Target
 
 export type PostbackRow = Tables["postbacks"]["$inferSelect"];
 export type PostbackStatus = PostbackRow["status"];
+/** What the deliverer needs of a claimed job (a claim returns only these columns). */
+type ClaimedJob = Pick<
+  PostbackRow,
+  | "id"
+  | "postbackUrl"
+  | "method"
+  | "headers"
+  | "payload"
+  | "retries"
+  | "maxRetries"
+  | "timeoutMs"
+  | "nextAttemptAt"
+  | "finishedAt"
+  | "leaseUntil"
+>;
 export const STATUSES: readonly PostbackStatus[] = ["pending", "processing", "completed", "failed", "cancelled"];
 
 /** The POSTBACK_* settings (their one home is the config table). */
@@ -221,7 +236,19 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
               sql`+${postbacks.status} = 'pending'`,
             ),
       )
-      .returning(),
+      .returning({
+        id: postbacks.id,
+        postbackUrl: postbacks.postbackUrl,
+        method: postbacks.method,
+        headers: postbacks.headers,
+        payload: postbacks.payload,
+        retries: postbacks.retries,
+        maxRetries: postbacks.maxRetries,
+        timeoutMs: postbacks.timeoutMs,
+        nextAttemptAt: postbacks.nextAttemptAt,
+        finishedAt: postbacks.finishedAt,
+        leaseUntil: postbacks.leaseUntil,
+      }),
   );
   const insertAttempt = store.statement((db) =>
     db.insert(postbackAttempts).values({
@@ -336,7 +363,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
    * are in memory). A crash loses none: they are `processing` in the database (SQLite requeues them at
    * start-up; on PostgreSQL their lease expires and any node takes them over).
    */
-  const ready: PostbackRow[] = [];
+  const ready: ClaimedJob[] = [];
   /** Enqueued jobs stored already claimed, not committed yet: they take a slot (see `insert`). */
   let handingOff = 0;
   /** Their writes, which `stop` waits for (a job committed while stopping is handed back). */
@@ -347,14 +374,14 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   /** PostgreSQL: a ready job starts only with this much of its lease left beyond its timeout. */
   const LEASE_MARGIN_MS = 1000;
 
-  const timeoutOf = (job: PostbackRow) => Math.min(job.timeoutMs ?? settings.timeoutMs, settings.timeoutMs);
+  const timeoutOf = (job: ClaimedJob) => Math.min(job.timeoutMs ?? settings.timeoutMs, settings.timeoutMs);
 
   /** Starts ready jobs in the free slots. */
   function startReady() {
     const now = Date.now();
-    const late: PostbackRow[] = [];
+    const late: ClaimedJob[] = [];
     while (running && inFlight.size < settings.concurrency && ready.length > 0) {
-      const job = ready.shift() as PostbackRow;
+      const job = ready.shift() as ClaimedJob;
       // PostgreSQL: the attempt must end (its timeout) while the lease is ours, or another node could
       // take the job over while it is being sent. A job that waited too long goes back to the queue.
       if (shared && now + timeoutOf(job) + LEASE_MARGIN_MS > (job.leaseUntil ?? 0)) {
@@ -373,7 +400,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   }
 
   /** Ready jobs back to `pending` (stopping, or a lease too short to start them in). */
-  function release(jobs: PostbackRow[]) {
+  function release(jobs: ClaimedJob[]) {
     if (jobs.length === 0) return Promise.resolve();
     const updatedAt = iso(Date.now());
     return Promise.all(
@@ -414,7 +441,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
     );
   }
 
-  function begin(job: PostbackRow, startedAt: number) {
+  function begin(job: ClaimedJob, startedAt: number) {
     observer?.queueWait(Math.max(0, startedAt - job.nextAttemptAt) / 1000);
     const abort = new AbortController();
     const done = attempt(job, abort)
@@ -461,7 +488,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
     return "resolve" in verdict ? checkResolved(verdict.resolve) : verdict;
   }
 
-  async function send(job: PostbackRow, abort: AbortController): Promise<Result> {
+  async function send(job: ClaimedJob, abort: AbortController): Promise<Result> {
     const target = await checkBeforeAttempt(job.postbackUrl);
     if (!target.ok) {
       // A name that does not resolve (now) is a network error, retried; a refused address is final.
@@ -506,7 +533,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
     }
   }
 
-  async function attempt(job: PostbackRow, abort: AbortController) {
+  async function attempt(job: ClaimedJob, abort: AbortController) {
     const startedAt = Date.now();
     const t0 = performance.now();
     const result = await send(job, abort);
