@@ -448,6 +448,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
       .catch((error) => log.error({ err: error, queueId: job.id }, "postback attempt crashed"))
       .finally(() => {
         inFlight.delete(job.id);
+        startReady(); // the freed slot takes a ready job at once; a claim waits for the end of the turn
         pumpSoon();
       });
     inFlight.set(job.id, { done, abort });
