@@ -48,11 +48,22 @@ export function refusedAddress(address: string): string | undefined {
   return range === "unicast" ? undefined : `${address} is a ${range} address`;
 }
 
+/** The verdict on addresses (those of `host`, or `host` itself when it is one). */
+function judgeAddresses(host: string, addresses: string[]): TargetVerdict {
+  if (addresses.length === 0) return { ok: false, reason: `${host} does not resolve`, unresolved: true };
+  for (const address of addresses) {
+    const why = refusedAddress(address);
+    if (why) return { ok: false, reason: host === address ? why : `${host} resolves to ${why}` };
+  }
+  return { ok: true };
+}
+
 /**
- * Checks the URL and, unless the policy exempts it, every address its host resolves to. A host
- * that does not resolve is reported with `unresolved: true` (the caller decides what that means).
+ * What can be decided about a URL without DNS, a pure function of the URL and the policy (so it may be
+ * kept per URL): a verdict (bad shape, an exempt host, an address literal), or the host name whose
+ * addresses must be checked now (`resolve`), which no cache may answer for.
  */
-export async function checkTarget(raw: string, policy: TargetPolicy): Promise<TargetVerdict> {
+export function checkWithoutDns(raw: string, policy: TargetPolicy): TargetVerdict | { resolve: string } {
   const shape = checkUrlShape(raw);
   if (!shape.ok) return shape;
   // `[::1]` -> `::1`; `example.com.` (the FQDN) -> `example.com`, for the exemption list.
@@ -61,20 +72,27 @@ export async function checkTarget(raw: string, policy: TargetPolicy): Promise<Ta
     .replace(/\.$/, "")
     .toLowerCase();
   if (policy.allowPrivate || policy.allowedHosts.includes(host)) return { ok: true };
+  if (ipaddr.isValid(host)) return judgeAddresses(host, [host]);
+  return { resolve: host };
+}
+
+/** Resolves `host` and checks every address it has now. */
+export async function checkResolved(host: string): Promise<TargetVerdict> {
   let addresses: string[];
-  if (ipaddr.isValid(host)) addresses = [host];
-  else {
-    try {
-      addresses = (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? "lookup failed";
-      return { ok: false, reason: `${host} does not resolve (${code})`, unresolved: true };
-    }
+  try {
+    addresses = (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "lookup failed";
+    return { ok: false, reason: `${host} does not resolve (${code})`, unresolved: true };
   }
-  if (addresses.length === 0) return { ok: false, reason: `${host} does not resolve`, unresolved: true };
-  for (const address of addresses) {
-    const why = refusedAddress(address);
-    if (why) return { ok: false, reason: host === address ? why : `${host} resolves to ${why}` };
-  }
-  return { ok: true };
+  return judgeAddresses(host, addresses);
+}
+
+/**
+ * Checks the URL and, unless the policy exempts it, every address its host resolves to. A host
+ * that does not resolve is reported with `unresolved: true` (the caller decides what that means).
+ */
+export async function checkTarget(raw: string, policy: TargetPolicy): Promise<TargetVerdict> {
+  const verdict = checkWithoutDns(raw, policy);
+  return "resolve" in verdict ? checkResolved(verdict.resolve) : verdict;
 }
