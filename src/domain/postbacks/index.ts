@@ -22,7 +22,7 @@ import type { Config } from "../../config";
 import type { Store, Tables } from "../../db/client";
 import { AppError, clip, invalidInput } from "../errors";
 import { backoffMs, buildRequest, createSigner, type PostbackMethod, retryAfterMs } from "./request";
-import { checkResolved, checkTarget, checkUrlShape, checkWithoutDns, type TargetVerdict } from "./ssrf";
+import { checkResolved, checkTarget, checkUrlShape, checkWithoutDns, pinTo, type TargetVerdict } from "./ssrf";
 
 export type PostbackRow = Tables["postbacks"]["$inferSelect"];
 export type PostbackStatus = PostbackRow["status"];
@@ -499,7 +499,18 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
     }
     if (!signer) return { outcome: "refused", error: "No signing secret configured", final: true };
     const timeoutMs = timeoutOf(job);
-    const { url, init } = buildRequest(signer, job, new Date());
+    const request = buildRequest(signer, job, new Date());
+    const { init } = request;
+    let url = request.url;
+    let tls: { serverName: string } | undefined;
+    if (target.addresses?.length) {
+      // To an address just checked, not to whatever the name resolves to when fetch looks it up
+      // (the next attempt tries the next address).
+      const pinned = pinTo(url, target.addresses[job.retries % target.addresses.length] as string);
+      url = pinned.url;
+      init.headers.set("host", pinned.host);
+      if (pinned.serverName) tls = { serverName: pinned.serverName };
+    }
     // The attempt's own controller serves both a forced stop and the time limit (one timer, no
     // AbortSignal.timeout + AbortSignal.any per request).
     let timedOut = false;
@@ -508,7 +519,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
       abort.abort(new DOMException(`Timed out after ${timeoutMs} ms`, "TimeoutError"));
     }, timeoutMs);
     try {
-      const res = await http(url, { ...init, redirect: "manual", signal: abort.signal });
+      const res = await http(url, { ...init, redirect: "manual", signal: abort.signal, ...(tls && { tls }) });
       await discardBody(res);
       if (res.status >= 200 && res.status < 300) return { outcome: "success", status: res.status };
       const error =

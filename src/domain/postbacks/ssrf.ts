@@ -2,8 +2,10 @@
  * The SSRF guard of postback targets: only http(s), no credentials in the URL, and no host that
  * resolves to a loopback, private, link-local, unique-local, CGNAT, metadata, multicast or other
  * non-public address (ipaddr.js names the ranges; only `unicast` passes). Checked at enqueue and
- * again before every attempt, since DNS may change. `allowPrivate` or a host in `allowedHosts`
- * skips the address check (never the scheme and credential checks).
+ * again before every attempt, since DNS may change; the attempt then connects to an address it
+ * checked (`pinTo`), so a name that resolves differently a moment later (DNS rebinding) cannot send
+ * it elsewhere. `allowPrivate` or a host in `allowedHosts` skips the address check (never the scheme
+ * and credential checks).
  */
 import { lookup } from "node:dns/promises";
 import ipaddr from "ipaddr.js";
@@ -17,7 +19,8 @@ export interface TargetPolicy {
 /** Cloud metadata endpoints, named in refusals (their ranges are refused anyway). */
 const METADATA = new Set(["169.254.169.254", "fd00:ec2::254", "100.100.100.200"]);
 
-export type TargetVerdict = { ok: true } | { ok: false; reason: string; unresolved?: boolean };
+/** `addresses`: the checked addresses of a host name, which the request must connect to (`pinTo`). */
+export type TargetVerdict = { ok: true; addresses?: string[] } | { ok: false; reason: string; unresolved?: boolean };
 
 /** The scheme and credential rules; no DNS. */
 export function checkUrlShape(raw: string): TargetVerdict {
@@ -85,7 +88,27 @@ export async function checkResolved(host: string): Promise<TargetVerdict> {
     const code = (error as { code?: string }).code ?? "lookup failed";
     return { ok: false, reason: `${host} does not resolve (${code})`, unresolved: true };
   }
-  return judgeAddresses(host, addresses);
+  const verdict = judgeAddresses(host, addresses);
+  return verdict.ok ? { ok: true, addresses } : verdict;
+}
+
+/** A request sent to one checked address of its URL's host, for that host. */
+export interface PinnedTarget {
+  /** The URL with its host replaced by the address. */
+  url: string;
+  /** The `Host` header: the URL's own host (and port). */
+  host: string;
+  /** For https: the name the certificate is checked against (and sent as SNI). */
+  serverName?: string;
+}
+
+/** `raw` sent to `address` while still speaking to (and, for https, verifying) its host name. */
+export function pinTo(raw: string, address: string): PinnedTarget {
+  const url = new URL(raw);
+  const host = url.host;
+  const serverName = url.hostname.replace(/\.$/, "");
+  url.hostname = address.includes(":") ? `[${address}]` : address;
+  return url.protocol === "https:" ? { url: url.toString(), host, serverName } : { url: url.toString(), host };
 }
 
 /**
