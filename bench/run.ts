@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient } from "redis";
+import Redis from "ioredis";
 import { API_TOKEN, cpuSeconds, freePort, JWT_SECRET, median, POSTBACK_SIGNING_SECRET, sleep } from "./lib/common";
 import type { Config, PhaseResult } from "./load/sio";
 
@@ -117,24 +117,24 @@ async function runLoad(script: string, config: unknown): Promise<unknown> {
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 async function redisUp(): Promise<boolean> {
-  const client = createClient({ url: REDIS_URL, socket: { reconnectStrategy: false, connectTimeout: 1000 } });
+  const client = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => null, connectTimeout: 1000 });
   client.on("error", () => {});
   try {
     await client.connect();
-    await client.close();
+    await client.quit();
     return true;
   } catch {
+    client.disconnect();
     return false;
   }
 }
 async function dropRedisKeys(prefix: string) {
-  const client = createClient({ url: REDIS_URL });
+  const client = new Redis(REDIS_URL);
   client.on("error", () => {});
-  await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) {
-    if (keys.length > 0) await client.del(keys);
+  for await (const keys of client.scanStream({ match: `${prefix}*`, count: 100 }) as AsyncIterable<string[]>) {
+    if (keys.length > 0) await client.del(...keys);
   }
-  await client.close();
+  await client.quit();
 }
 
 /** The load generator's settings: the same rooms, windows and concurrency for every server. */

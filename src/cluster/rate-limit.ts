@@ -6,7 +6,14 @@
  */
 import type { RateLimitOptions, RateLimitVerdict } from "../domain/limits/rate-limit";
 import type { Logger } from "../observability/logger";
+import { within } from "../realtime/within";
 import type { RedisLink } from "./redis";
+
+const HIT_COMMAND = "switchboardRateLimitHit";
+/** How long a hit waits for Redis before the request is allowed (a hung Redis must not hang the API). */
+const HIT_TIMEOUT_MS = 1000;
+/** allowed (1/0), the window's count, banned (1/0). */
+type Hit = [number, number, number];
 
 // KEYS[1] the window's hash; ARGV: max, cost, ban, ttl ms. Returns { allowed, count, banned }.
 const HIT = `
@@ -31,6 +38,10 @@ export function createRedisRateLimiter(
   log: Logger,
   now: () => number = Date.now,
 ) {
+  // A script command: ioredis sends EVALSHA, and the script itself once when Redis does not have it.
+  redis.client.defineCommand(HIT_COMMAND, { numberOfKeys: 1, lua: HIT });
+  const client = redis.client as unknown as Record<typeof HIT_COMMAND, (...args: (string | number)[]) => Promise<Hit>>;
+  const runHit = (...args: (string | number)[]) => client[HIT_COMMAND](...args);
   /** Keys this node saw banned, until their window ends (Socket.IO admission asks synchronously). */
   const banned = new Map<string, number>();
   let failing = false;
@@ -41,10 +52,13 @@ export function createRedisRateLimiter(
       const start = Math.floor(t / opts.windowMs) * opts.windowMs;
       const resetMs = start + opts.windowMs - t;
       try {
-        const [allowed, count, isBanned] = (await redis.client.eval(HIT, {
-          keys: [`${redis.prefix}:ratelimit:${name}:${key}:${start}`],
-          arguments: [String(opts.max), String(cost), String(opts.ban), String(opts.windowMs)],
-        })) as [number, number, number];
+        // Not reachable: no command is queued behind the outage; a hung Redis is not waited for long.
+        if (!redis.reachable) throw new Error("Redis unreachable");
+        const windowKey = `${redis.prefix}:ratelimit:${name}:${key}:${start}`;
+        const [allowed, count, isBanned] = await within(
+          runHit(windowKey, opts.max, cost, opts.ban, opts.windowMs),
+          HIT_TIMEOUT_MS,
+        );
         failing = false;
         if (allowed === 1) return { allowed: true, remaining: opts.max - count, resetMs };
         if (isBanned === 1) banned.set(key, start + opts.windowMs);

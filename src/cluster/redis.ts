@@ -2,14 +2,18 @@
  * The Redis connection of a multi-node deployment (REDIS_URL): one client, shared by the Socket.IO
  * adapter and the shared rate limit, that reconnects by itself. Its reachability is tracked for
  * `/health` (now) and `/alive` (unreachable for longer than REDIS_DOWN_ALIVE_MS).
+ *
+ * ioredis, which both Socket.IO adapters support: on Bun a round trip costs it ~20 µs of CPU against
+ * ~75 µs for the `redis` package (measured: sequential XADDs), and every broadcast between nodes is
+ * one XADD on its node and one stream read on each node.
  */
-import { createClient } from "redis";
+import Redis from "ioredis";
 import type { Logger } from "../observability/logger";
 
 /** Reconnect with a capped backoff: 50 ms, 100 ms, … at most 2 s between attempts. */
-const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 2000);
+const retryStrategy = (retries: number) => Math.min(50 * 2 ** retries, 2000);
 const newClient = (url: string, connectTimeout: number) =>
-  createClient({ url, socket: { reconnectStrategy, connectTimeout } });
+  new Redis(url, { lazyConnect: true, retryStrategy, connectTimeout });
 export type RedisClient = ReturnType<typeof newClient>;
 
 export interface RedisLink {
@@ -41,9 +45,11 @@ export async function connectRedis(url: string, prefix: string, log: Logger, tim
     if (!logged) log.error({ event: "redis_down", err: err.message }, "Redis unreachable: reconnecting");
     logged = true;
   });
-  client.on("end", () => {
-    downSince ??= Date.now();
-  });
+  for (const event of ["close", "end"]) {
+    client.on(event, () => {
+      downSince ??= Date.now();
+    });
+  }
   const subscriber = client.duplicate();
   subscriber.on("error", () => {}); // reported once by the main client, which shares its fate
   let timer: Timer | undefined;
@@ -55,8 +61,8 @@ export async function connectRedis(url: string, prefix: string, log: Logger, tim
       }),
     ]);
   } catch (error) {
-    client.destroy();
-    subscriber.destroy();
+    client.disconnect();
+    subscriber.disconnect();
     throw new Error(`Redis at REDIS_URL is unreachable: ${(error as Error).message}`);
   } finally {
     clearTimeout(timer);
@@ -67,7 +73,7 @@ export async function connectRedis(url: string, prefix: string, log: Logger, tim
     subscriber,
     prefix,
     get reachable() {
-      return downSince === undefined && client.isReady;
+      return downSince === undefined && client.status === "ready";
     },
     get downSince() {
       return downSince;
@@ -75,12 +81,12 @@ export async function connectRedis(url: string, prefix: string, log: Logger, tim
     /** Waits a moment for commands in flight, then drops the connections (Redis may be gone). */
     async close() {
       for (const c of [subscriber, client]) {
-        if (!c.isOpen) continue;
-        const graceful = c.close().then(
+        if (c.status === "end") continue;
+        const graceful = c.quit().then(
           () => true,
           () => false,
         );
-        if (!(await Promise.race([graceful, Bun.sleep(1000).then(() => false)]))) c.destroy();
+        if (!(await Promise.race([graceful, Bun.sleep(1000).then(() => false)]))) c.disconnect();
       }
     },
   };

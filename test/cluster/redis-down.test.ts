@@ -86,6 +86,7 @@ test("Redis unreachable: /health 503 at once, /alive 503 after REDIS_DOWN_ALIVE_
     REDIS_URL: `redis://127.0.0.1:${port}`,
     REDIS_PREFIX: `switchboard-test-${crypto.randomUUID()}`,
     REDIS_DOWN_ALIVE_MS: "800",
+    RATE_LIMIT_STORE: "redis", // every request below is counted in Redis: an outage must not hold them
   });
   const url = node.url;
   const probe = async (path: string) => {
@@ -105,6 +106,9 @@ test("Redis unreachable: /health 503 at once, /alive 503 after REDIS_DOWN_ALIVE_
   const alive = await probe("/alive");
   expect(alive.status).toBe(503);
   expect(String((alive.body.reasons as string[])[0])).toMatch(/^redis unreachable for \d+ s$/);
+  const counted = await fetch(`${url}/api/queue/stats`, { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } });
+  expect(counted.status).toBe(200); // the shared rate limit lets requests through while Redis is gone
+  expect(counted.headers.get("ratelimit-limit")).not.toBeNull();
 
   proxy = redisProxy(port);
   const deadline = Date.now() + 10_000;
@@ -118,5 +122,7 @@ test("Redis unreachable: /health 503 at once, /alive 503 after REDIS_DOWN_ALIVE_
   proxy.cut();
   node.proc.kill("SIGTERM");
   expect(await node.proc.exited).toBe(0);
-  expect(await node.stdout()).toContain('"event":"stopped"');
+  const log = await node.stdout();
+  expect(log).toContain('"event":"stopped"');
+  expect(log.match(/"event":"rate_limit_store_down"/g)?.length).toBe(1); // once per outage, not per request
 }, 30_000);

@@ -2,7 +2,7 @@
  * The real Redis of this machine for tests of several nodes: one key prefix per test file, checked
  * reachable first (a clear failure, not a hang), and its keys dropped afterwards.
  */
-import { createClient } from "redis";
+import Redis from "ioredis";
 import type { TestServer } from "./server";
 import { until } from "./sink";
 
@@ -13,26 +13,26 @@ export const redisPrefix = () => `switchboard-test-${crypto.randomUUID()}`;
 
 /** Fails with a message saying what to do when Redis does not answer. */
 export async function requireRedis(): Promise<void> {
-  const probe = createClient({ url: REDIS_URL, socket: { reconnectStrategy: false, connectTimeout: 2000 } });
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => null, connectTimeout: 2000 });
   probe.on("error", () => {});
   try {
     await probe.connect();
     await probe.ping();
-    await probe.close();
+    await probe.quit();
   } catch {
+    probe.disconnect();
     throw new Error(`Redis is not reachable at ${REDIS_URL} (set TEST_REDIS_URL): the cluster tests need it`);
   }
 }
 
 /** Removes every key of `prefix`. */
 export async function dropRedisKeys(prefix: string): Promise<void> {
-  const client = createClient({ url: REDIS_URL });
+  const client = new Redis(REDIS_URL);
   client.on("error", () => {});
-  await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) {
-    if (keys.length > 0) await client.del(keys);
+  for await (const keys of client.scanStream({ match: `${prefix}*`, count: 100 }) as AsyncIterable<string[]>) {
+    if (keys.length > 0) await client.del(...keys);
   }
-  await client.close();
+  await client.quit();
 }
 
 /** The cluster size `/health` reports on a node. */
