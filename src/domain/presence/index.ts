@@ -207,9 +207,13 @@ export function createPresence({ store, delivery, friends, presencePublic }: Pre
      * last moment the dead node was known alive. A user connected elsewhere stays online.
      */
     leftWithNode: (userId: string, lastSeen: string): Promise<void> =>
-      serialized(userId, () =>
-        store.dialect === "postgres" ? reconcileShared(userId, lastSeen) : leftAlone(userId, lastSeen),
-      ),
+      serialized(userId, async () => {
+        if (store.dialect !== "postgres") return leftAlone(userId, lastSeen);
+        await reconcileShared(userId, lastSeen);
+        // A device that came back through another node while this ran found friends told online
+        // still, so it told them nothing: once more, to tell them it is back if so (a no-op otherwise).
+        await reconcileShared(userId);
+      }),
 
     /** `user:status`: stores the status and tells friends what changed for them. */
     setStatus: (userId: string, status: UserStatus): Promise<{ status: UserStatus }> =>
