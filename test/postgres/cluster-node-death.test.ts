@@ -5,7 +5,9 @@
  *   one `user:offline` on each friend device, whichever survivor sweeps; its status and lastSeen read
  *   offline through the admin API;
  * - a user back through a survivor before the sweep stays online: friends are told nothing;
- * - a user also connected through a survivor stays online: friends are told nothing.
+ * - a user also connected through a survivor stays online: friends are told nothing;
+ * - a frozen node (SIGSTOP) is taken for dead but still counted by the adapter: its users cannot be
+ *   checked, so nobody is told, and they are checked again at each sweep until it is really gone.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, type SwitchboardSocket } from "switchboard/client";
@@ -99,6 +101,7 @@ describe.skipIf(SKIP_PG)("a node killed with SIGKILL: its users' friends are tol
         expect(await dropped).toEqual(sockets.map(() => "transport close"));
         return Date.now();
       },
+      freeze: () => victim.proc.kill("SIGSTOP"),
       stop: () => victim.proc.kill("SIGKILL"),
     };
   }
@@ -218,4 +221,34 @@ describe.skipIf(SKIP_PG)("a node killed with SIGKILL: its users' friends are tol
       victim.stop();
     }
   }, 30_000);
+
+  test("a frozen node: taken for dead, but its users cannot be counted, so nobody is told until it is really gone", async () => {
+    await befriend("nd-gus", "nd-hal");
+    const hal = await device(0, "nd-hal");
+    const victim = await startVictim();
+    try {
+      await victim.socket("nd-gus");
+      await until(() => hal.heard.length === 1, 5000, "hal to hear gus come online");
+      victim.freeze();
+      // Its row is taken; counting gus's devices times out (CLUSTER_TIMEOUT_MS), so gus is put back.
+      const checkFailed = () =>
+        survivors.some((n) => n.logs().some((l) => l.event === "node_users_checked" && l.failed === 1));
+      await until(checkFailed, TOLD_WITHIN_MS + 3000 + 1000, "a sweep to fail to count gus");
+      const rows = await node(0).query("SELECT user_id FROM node_users WHERE node_id = ?", victim.nodeId);
+      expect(rows).toEqual([{ user_id: "nd-gus" }]);
+      expect(hal.heard).toHaveLength(1);
+
+      await victim.kill(); // really gone now: the next sweep counts, and tells hal once
+      await until(() => hal.heard.length === 2, TOLD_WITHIN_MS + 3000, "hal to hear gus leave");
+      await Bun.sleep(DEAD_AFTER_MS);
+      expect(hal.heard.map(([event, p]) => [event, p.userId])).toEqual([
+        ["user:online", "nd-gus"],
+        ["user:offline", "nd-gus"],
+      ]);
+      expect(await status("nd-gus")).toMatchObject({ online: false, status: "offline", devices: 0 });
+      await untilSwept(victim.nodeId);
+    } finally {
+      victim.stop();
+    }
+  }, 40_000);
 });
