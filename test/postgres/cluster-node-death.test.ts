@@ -7,9 +7,12 @@
  * - a user back through a survivor before the sweep stays online: friends are told nothing;
  * - a user also connected through a survivor stays online: friends are told nothing;
  * - a frozen node (SIGSTOP) is taken for dead but still counted by the adapter: its users cannot be
- *   checked, so nobody is told, and they are checked again at each sweep until it is really gone.
+ *   checked, so nobody is told, and they are checked again at each sweep until it is really gone;
+ * - a live node taken for dead (its row deleted, as a sweep would after a long pause): its users are
+ *   counted online, nobody is told, and it registers again with its users at its next heartbeat.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SQL } from "bun";
 import { connect, type SwitchboardSocket } from "switchboard/client";
 import type { Connected, UserOffline, UserOnline } from "../../generated/events";
 import { createPgDatabase, type PgDatabase, requirePostgres, SKIP_PG } from "../helpers/postgres";
@@ -247,8 +250,48 @@ describe.skipIf(SKIP_PG)("a node killed with SIGKILL: its users' friends are tol
       ]);
       expect(await status("nd-gus")).toMatchObject({ online: false, status: "offline", devices: 0 });
       await untilSwept(victim.nodeId);
+      // The sweeps that waited on the frozen node never held up the survivors' own heartbeats.
+      expect(survivors.flatMap((n) => n.logs()).filter((l) => l.event === "node_reregistered")).toEqual([]);
     } finally {
       victim.stop();
     }
   }, 40_000);
+
+  test("a live node taken for dead: its users stay online, nobody is told, and it registers again with them", async () => {
+    await befriend("nd-ida", "nd-jon");
+    const jon = await device(1, "nd-jon");
+    await device(0, "nd-ida");
+    await until(() => jon.heard.length === 1, 5000, "jon to hear ida come online");
+    const listening = node(0)
+      .logs()
+      .find((l) => l.event === "listening") as { nodeId: string };
+    const rowsOf = (nodeId: string) =>
+      node(1).query<{ users: number; beats: number }>(
+        "SELECT (SELECT CAST(count(*) AS integer) FROM node_users WHERE node_id = ? AND user_id = 'nd-ida') AS users, " +
+          "(SELECT CAST(count(*) AS integer) FROM gateway_nodes WHERE node_id = ?) AS beats",
+        nodeId,
+        nodeId,
+      );
+    expect(await rowsOf(listening.nodeId)).toEqual([{ users: 1, beats: 1 }]);
+    // What a survivor does to a node silent for NODE_DEAD_AFTER_MS (a long pause, a slow database).
+    const sql = new SQL(db.url, { max: 1 });
+    try {
+      await sql`DELETE FROM gateway_nodes WHERE node_id = ${listening.nodeId}`;
+    } finally {
+      await sql.close();
+    }
+    await until(
+      () =>
+        node(0)
+          .logs()
+          .some((l) => l.event === "node_reregistered"),
+      TOLD_WITHIN_MS,
+      "node 0 to register again",
+    );
+    await until(async () => (await rowsOf(listening.nodeId))[0]?.users === 1, 3000, "ida's row to be written back");
+    expect(await rowsOf(listening.nodeId)).toEqual([{ users: 1, beats: 1 }]);
+    await Bun.sleep(300);
+    expect(jon.heard).toEqual([["user:online", { userId: "nd-ida", status: "online" }]]);
+    expect(await status("nd-ida")).toMatchObject({ online: true, devices: 1 });
+  }, 30_000);
 });

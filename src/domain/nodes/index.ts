@@ -4,7 +4,8 @@
  *
  * - Each start of a node has an id of its own and a row in `gateway_nodes`; `node_users` lists the
  *   users it holds sockets for (holdings.ts).
- * - PostgreSQL (nodes share the database): each node beats every NODE_DEAD_AFTER_MS / 3, then sweeps:
+ * - PostgreSQL (nodes share the database): each node beats every NODE_DEAD_AFTER_MS / 3, then sweeps
+ *   (one sweep at a time, beside the heartbeat: a sweep waiting on the cluster never delays a beat):
  *   it deletes the rows of nodes silent for NODE_DEAD_AFTER_MS and, in the same transaction, the
  *   `node_users` rows left without a node (registry.ts: each row goes to exactly one node). Each of
  *   those users goes through presence (`leftWithNode`): its devices are counted across the cluster,
@@ -52,8 +53,9 @@ export function createNodes({ store, presence, deadAfterMs, log }: NodesDeps) {
   const everyMs = Math.max(100, Math.floor(deadAfterMs / 3));
   let timer: Timer | undefined;
   let running = false;
-  /** The heartbeat and sweep in progress, which stop waits for. */
+  /** The heartbeat and the sweep in progress, which stop waits for. */
   let ticking: Promise<void> = Promise.resolve();
+  let sweeping: Promise<void> | undefined;
 
   /** Takes the dead nodes' users and tells their friends (a failed check is put back for later). */
   async function sweep(cutoff: number): Promise<void> {
@@ -80,12 +82,20 @@ export function createNodes({ store, presence, deadAfterMs, log }: NodesDeps) {
     const queue = [...byUser];
     const failed: HeldUser[] = [];
     let firstError: unknown;
+    let failing = false;
     const worker = async () => {
       for (let next = queue.pop(); next; next = queue.pop()) {
         const [userId, { lastSeen, rows }] = next;
+        // A check failed (most likely the cluster did not answer in CLUSTER_TIMEOUT_MS): the others
+        // would wait as long each, so they are put back for the next sweep untried.
+        if (failing) {
+          failed.push(...rows);
+          continue;
+        }
         try {
           await presence.leftWithNode(userId, new Date(lastSeen).toISOString());
         } catch (error) {
+          failing = true;
           firstError ??= error;
           failed.push(...rows);
         }
@@ -104,22 +114,32 @@ export function createNodes({ store, presence, deadAfterMs, log }: NodesDeps) {
     );
   }
 
-  async function tick(): Promise<void> {
+  async function beat(): Promise<void> {
     await holdings.flush(); // anything a failed write left
     if (!(await registry.beat())) {
       log.warn({ event: "node_reregistered", nodeId: id }, "this node had been taken for dead: registered again");
       await registry.register(new Date().toISOString());
       await holdings.republish();
     }
-    await sweep(Date.now() - deadAfterMs);
+  }
+
+  /** One sweep at a time, never in the heartbeat's way: one waiting on the cluster must not make this node look dead. */
+  function startSweep() {
+    sweeping ??= sweep(Date.now() - deadAfterMs)
+      .catch((err) => log.error({ err, event: "node_sweep_failed" }, "sweeping dead nodes failed"))
+      .finally(() => {
+        sweeping = undefined;
+      });
   }
 
   function schedule() {
     timer = setTimeout(() => {
-      ticking = tick()
-        .catch((err) => log.error({ err, event: "node_heartbeat_failed" }, "heartbeat or sweep failed"))
+      ticking = beat()
+        .catch((err) => log.error({ err, event: "node_heartbeat_failed" }, "heartbeat failed"))
         .finally(() => {
-          if (running) schedule();
+          if (!running) return;
+          startSweep();
+          schedule();
         });
     }, everyMs);
     timer.unref();
@@ -152,6 +172,7 @@ export function createNodes({ store, presence, deadAfterMs, log }: NodesDeps) {
       if (timer) clearTimeout(timer);
       timer = undefined;
       await ticking;
+      await sweeping;
       await holdings.close();
       await registry.unregister().catch((err) => log.error({ err }, "could not remove this node's row"));
     },
