@@ -22,13 +22,8 @@
 import type { Store } from "../../db/client";
 import type { Presence } from "../presence";
 import { createHoldings } from "./holdings";
-import { createRegistry, type HeldUser } from "./registry";
-
-interface LogLike {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+import { createRegistry } from "./registry";
+import { createSweep, type LogLike } from "./sweep";
 
 export interface NodesDeps {
   store: Store;
@@ -37,9 +32,6 @@ export interface NodesDeps {
   deadAfterMs: number;
   log: LogLike;
 }
-
-/** Users checked at once by a sweep (each check asks every node). */
-const CONCURRENCY = 16;
 
 export function createNodes({ store, presence, deadAfterMs, log }: NodesDeps) {
   const id = Bun.randomUUIDv7();
@@ -50,69 +42,13 @@ export function createNodes({ store, presence, deadAfterMs, log }: NodesDeps) {
     nodeId: id,
     onError: (err) => log.error({ err, event: "node_users_write_failed" }, "could not record the users on this node"),
   });
+  const sweep = createSweep({ registry, presence, log, lastSeenFrom: shared ? "heartbeat" : "now" });
   const everyMs = Math.max(100, Math.floor(deadAfterMs / 3));
   let timer: Timer | undefined;
   let running = false;
   /** The heartbeat and the sweep in progress, which stop waits for. */
   let ticking: Promise<void> = Promise.resolve();
   let sweeping: Promise<void> | undefined;
-
-  /** Takes the dead nodes' users and tells their friends (a failed check is put back for later). */
-  async function sweep(cutoff: number): Promise<void> {
-    const { dead, users } = await registry.claim(cutoff);
-    for (const node of dead) {
-      log.warn(
-        { event: "node_dead", nodeId: node.nodeId, lastHeartbeatAt: new Date(node.heartbeatAt).toISOString() },
-        "a gateway node stopped without a graceful shutdown: its users' friends are told they left",
-      );
-    }
-    if (users.length === 0) return;
-    const lastBeat = new Map(dead.map((n) => [n.nodeId, n.heartbeatAt]));
-    const now = Date.now();
-    // A user held by several dead nodes is checked once, last seen when the latest of them was alive.
-    const byUser = new Map<string, { lastSeen: number; rows: HeldUser[] }>();
-    for (const row of users) {
-      const seen = shared ? (lastBeat.get(row.nodeId) ?? now) : now;
-      const entry = byUser.get(row.userId);
-      if (entry) {
-        entry.lastSeen = Math.max(entry.lastSeen, seen);
-        entry.rows.push(row);
-      } else byUser.set(row.userId, { lastSeen: seen, rows: [row] });
-    }
-    const queue = [...byUser];
-    const failed: HeldUser[] = [];
-    let firstError: unknown;
-    let failing = false;
-    const worker = async () => {
-      for (let next = queue.pop(); next; next = queue.pop()) {
-        const [userId, { lastSeen, rows }] = next;
-        // A check failed (most likely the cluster did not answer in CLUSTER_TIMEOUT_MS): the others
-        // would wait as long each, so they are put back for the next sweep untried.
-        if (failing) {
-          failed.push(...rows);
-          continue;
-        }
-        try {
-          await presence.leftWithNode(userId, new Date(lastSeen).toISOString());
-        } catch (error) {
-          failing = true;
-          firstError ??= error;
-          failed.push(...rows);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
-    if (failed.length > 0) await registry.giveBack(failed);
-    log.info(
-      {
-        event: "node_users_checked",
-        users: byUser.size,
-        failed: failed.length,
-        ...(firstError ? { err: firstError } : {}),
-      },
-      "the users of stopped nodes were checked",
-    );
-  }
 
   async function beat(): Promise<void> {
     await holdings.flush(); // anything a failed write left
