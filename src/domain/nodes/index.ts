@@ -94,7 +94,10 @@ export function createNodes({ store, presence, deadAfterMs, log }: NodesDeps) {
     async start(): Promise<void> {
       await registry.register(new Date().toISOString());
       if (!shared) {
-        await sweep(Number.MAX_SAFE_INTEGER);
+        // Not worth refusing to start over: what is left is tried again at the next start.
+        await sweep(Number.MAX_SAFE_INTEGER).catch((err) =>
+          log.error({ err, event: "node_sweep_failed" }, "resolving what the previous run left failed"),
+        );
         return;
       }
       running = true;
