@@ -2,7 +2,8 @@
  * One node on SQLite killed with SIGKILL (it tells nobody its users left), then started again on the
  * same database file: the start resolves what the crash left, before anyone connects. A user that was
  * online is offline with a lastSeen; an invisible one keeps the lastSeen of when it went invisible (its
- * invisible session is not recorded); friends connecting afterwards see them offline.
+ * invisible session is not recorded); friends connecting afterwards see them offline. A graceful stop
+ * then leaves no row for the next start.
  */
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -23,7 +24,7 @@ const token = (userId: string) =>
     .setExpirationTime("1h")
     .sign(new TextEncoder().encode(TEST_JWT_SECRET));
 
-test("SIGKILL, then a restart on the same SQLite file: the users it left online are offline, with a lastSeen", async () => {
+test("SIGKILL, then a restart on the same SQLite file: the users it left online are offline, with a lastSeen; a graceful stop leaves nothing behind", async () => {
   const dir = tempDir();
   const databasePath = join(dir, "switchboard.db");
   const env = {
@@ -43,6 +44,7 @@ test("SIGKILL, then a restart on the same SQLite file: the users it left online 
   };
   const api = (url: string, path: string, init: RequestInit = {}) =>
     fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${TEST_API_TOKEN}` } });
+  const query = (text: string) => readDatabase({ databaseUrl: undefined, databasePath }, text, []);
   const stored = (userId: string) =>
     readDatabase<{ status: string; lastSeen: string | null }>(
       { databaseUrl: undefined, databasePath },
@@ -65,14 +67,7 @@ test("SIGKILL, then a restart on the same SQLite file: the users it left online 
     expect(wentInvisible.lastSeen).toBeString();
     // The rows of who is on this node are written after the connect, without holding it up.
     await until(
-      async () =>
-        (
-          await readDatabase<{ n: number }>(
-            { databaseUrl: undefined, databasePath },
-            "SELECT count(*) AS n FROM node_users",
-            [],
-          )
-        )[0]?.n === 2,
+      async () => (await query("SELECT user_id FROM node_users")).length === 2,
       3000,
       "the node to record its users",
     );
@@ -92,9 +87,7 @@ test("SIGKILL, then a restart on the same SQLite file: the users it left online 
     expect(Date.parse(ann?.lastSeen as string)).toBeGreaterThanOrEqual(restartedAt);
     // Invisible when the node died: friends last saw it when it went invisible.
     expect(await stored("sc-ivy")).toEqual([wentInvisible]);
-    expect(await readDatabase({ databaseUrl: undefined, databasePath }, "SELECT node_id FROM node_users", [])).toEqual(
-      [],
-    );
+    expect(await query("SELECT node_id FROM node_users")).toEqual([]);
 
     // A friend connecting now sees ann offline, through presence and the admin API.
     const bob = await open(second.url, "sc-bob");
@@ -107,6 +100,19 @@ test("SIGKILL, then a restart on the same SQLite file: the users it left online 
       devices: 0,
       lastSeen: ann?.lastSeen,
     });
+
+    // A graceful stop (SIGTERM) leaves nothing for the next start to resolve: bob's row and the node's are gone.
+    await until(
+      async () => (await query("SELECT user_id FROM node_users")).length === 1,
+      3000,
+      "bob's row to be written",
+    );
+    second.proc.kill("SIGTERM");
+    expect(await second.proc.exited).toBe(0);
+    expect(await query("SELECT user_id FROM node_users")).toEqual([]);
+    expect(await query("SELECT node_id FROM gateway_nodes")).toEqual([]);
+    const [bobStored] = await stored("sc-bob");
+    expect(bobStored?.lastSeen).toBeString();
   } finally {
     for (const s of sockets) s.close();
     first.proc.kill("SIGKILL");
