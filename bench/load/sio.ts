@@ -297,7 +297,8 @@ async function dispatch(channel: string, data: unknown): Promise<boolean> {
 }
 
 const want = new Set(cfg.phases);
-if (want.has("fanoutDispatch") || want.has("fanoutBroadcast")) await joinAll(roomOf);
+if (["fanoutDispatch", "fanoutBroadcast", "fanoutLight", "fanoutLightDispatch"].some((p) => want.has(p)))
+  await joinAll(roomOf);
 
 // Scenario 1a: fan-out through the admin dispatch path (HTTP from this process, one request in flight per room).
 if (want.has("fanoutDispatch")) {
@@ -319,6 +320,16 @@ if (want.has("fanoutBroadcast")) {
 // Scenario 1c: the same broadcast at light load, one message in flight at a time: latency, not capacity.
 if (want.has("fanoutLight")) {
   results.fanoutLight = await fanout("message:new", (r) => members(r) - 1, broadcastFrom, 0);
+}
+
+// Scenario 1d: a dispatch at light load, one in flight: the broadcast path's latency with no database write.
+if (want.has("fanoutLightDispatch")) {
+  results.fanoutLightDispatch = await fanout(
+    "bench",
+    members,
+    (r) => dispatch(`bench-room-${r}`, { t: `@@${performance.now()}` }),
+    0,
+  );
 }
 
 // Server CPU per acked event: `ping` from every client, one in flight each.

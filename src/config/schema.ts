@@ -229,7 +229,7 @@ export const envVars = {
         error: "must be bun, memory, redis-streams or redis",
       })
       .optional(),
-    doc: "Socket.IO adapter. One node: bun publishes each room broadcast once through Bun's WebSocket pub/sub, same frames on the wire (stock, with a log, if its start-up self-test fails); memory is socket.io's stock adapter. Several nodes (REDIS_URL): redis-streams (Redis streams; keeps connection state recovery across nodes) or redis (pub/sub; no recovery across nodes). Default: redis-streams when REDIS_URL is set, else bun",
+    doc: "Socket.IO adapter. One node: bun publishes each room broadcast once through Bun's WebSocket pub/sub, same frames on the wire (stock, with a log, if its start-up self-test fails); memory is socket.io's stock adapter. Several nodes (REDIS_URL): redis-streams (Redis streams; keeps connection state recovery across nodes) or redis (pub/sub; no recovery across nodes), each node delivering to its own sockets through Bun's pub/sub like bun. Default: redis-streams when REDIS_URL is set, else bun",
   }),
   REDIS_URL: v({
     schema: z

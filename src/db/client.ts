@@ -107,6 +107,26 @@ function openSqlite(path: string): Store {
   const finalizers: (() => void)[] = [];
 
   const runStep = (s: Step<unknown>) => (s.statement as SqliteStatement<unknown>).sync(s.params);
+  // A write of several steps is a savepoint inside the group's transaction; its statements prepared once
+  // (`sqlite.transaction(fn)()` would build a wrapper per write).
+  const savepoint = sqlite.prepare("SAVEPOINT write");
+  const release = sqlite.prepare("RELEASE write");
+  const rollbackTo = sqlite.prepare("ROLLBACK TO write");
+  const runSteps = (steps: Step<unknown>[]) => {
+    savepoint.run();
+    try {
+      const results = steps.map(runStep);
+      release.run();
+      return results;
+    } catch (error) {
+      // The transaction may be gone already (an error that rolls it all back): the group fails then.
+      if (sqlite.inTransaction) {
+        rollbackTo.run();
+        release.run();
+      }
+      throw error;
+    }
+  };
 
   const store: Store = {
     dialect: "sqlite",
@@ -127,7 +147,7 @@ function openSqlite(path: string): Store {
     write(...steps: Step<unknown>[]): Promise<never> {
       if (steps.length === 1) return groupCommit.run(() => runStep(steps[0] as Step<unknown>)) as Promise<never>;
       // Several statements that stand or fall together: a savepoint inside the group's transaction.
-      return groupCommit.run(() => sqlite.transaction(() => steps.map(runStep))()) as Promise<never>;
+      return groupCommit.run(() => runSteps(steps)) as Promise<never>;
     },
     skipLocked: (select) => select,
     async ping() {
@@ -139,7 +159,8 @@ function openSqlite(path: string): Store {
     },
     async close() {
       for (const f of finalizers) f();
-      probe.finalize();
+      for (const s of [probe, savepoint, release, rollbackTo]) s.finalize();
+      groupCommit.close();
       sqlite.close();
     },
   };

@@ -21,6 +21,10 @@ const MAX_BATCH = 1000;
 export function createGroupCommit(sqlite: Database) {
   let queue: Pending[] = [];
   let scheduled = false;
+  // Prepared once: `sqlite.transaction(fn)` builds a new wrapper function (and its properties) per call.
+  const begin = sqlite.prepare("BEGIN");
+  const commit = sqlite.prepare("COMMIT");
+  const rollback = sqlite.prepare("ROLLBACK");
 
   const flush = () => {
     scheduled = false;
@@ -29,17 +33,18 @@ export function createGroupCommit(sqlite: Database) {
     if (queue.length > 0) schedule();
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
-      sqlite.transaction(() => {
-        for (const p of batch) {
-          try {
-            outcomes.push({ ok: true, value: p.write() });
-          } catch (error) {
-            outcomes.push({ ok: false, value: error });
-          }
+      begin.run();
+      for (const p of batch) {
+        try {
+          outcomes.push({ ok: true, value: p.write() });
+        } catch (error) {
+          outcomes.push({ ok: false, value: error });
         }
-      })();
+      }
+      commit.run();
     } catch (error) {
       // BEGIN or COMMIT failed: nothing of the batch is stored.
+      if (sqlite.inTransaction) rollback.run();
       for (const p of batch) p.reject(error);
       return;
     }
@@ -62,6 +67,10 @@ export function createGroupCommit(sqlite: Database) {
         queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
         if (!scheduled) schedule();
       });
+    },
+    /** Finalizes its statements (before the database is closed). */
+    close() {
+      for (const s of [begin, commit, rollback]) s.finalize();
     },
   };
 }

@@ -7,16 +7,17 @@
  * - `redis-streams` (several nodes): @socket.io/redis-streams-adapter, which also keeps connection
  *   state recovery across nodes (sessions and missed broadcasts live in Redis, within the stream's
  *   length); `redis`: @socket.io/redis-adapter (pub/sub: no recovery across nodes).
- * The native fan-out steps aside for the cluster adapters: a broadcast must reach the other nodes
- * through Redis, and their adapters fan it out to their own sockets.
+ * The native fan-out composes with both: a cluster adapter sends each broadcast to the other nodes
+ * through Redis, and every node delivers it to its own sockets through Bun's pub/sub. Each adapter
+ * runs stock, with a log saying why, when the self-test fails for it.
  */
 import type { Server as Engine } from "@socket.io/bun-engine";
 import type { ServerOptions } from "socket.io";
-import { Adapter, SessionAwareAdapter } from "socket.io-adapter";
+import { Adapter, type Adapter as AdapterInstance, SessionAwareAdapter } from "socket.io-adapter";
 import type { RedisLink } from "../cluster/redis";
 import type { Config } from "../config";
 import type { Logger } from "../observability/logger";
-import { fanoutAdapter } from "./fanout/adapter";
+import { withNativeFanout } from "./fanout/adapter";
 import { linkEngine } from "./fanout/engine";
 import { fanoutUnsupported } from "./fanout/self-test";
 
@@ -49,19 +50,35 @@ export interface AdapterDeps {
 /** Whether every socket is on this node with this adapter (the delivery port then reads lists and counts locally). */
 export const isSingleNode = (choice: Config["socket"]["adapter"]): boolean => choice === "memory" || choice === "bun";
 
+type Namespace = ConstructorParameters<typeof Adapter>[0];
+type AdapterFactory = (nsp: Namespace) => AdapterInstance;
+type FanoutChoice = Exclude<Config["socket"]["adapter"], "memory">;
+
 /** The `adapter` option of `new Server()`; undefined leaves socket.io's default (stock, session-aware with recovery). */
 export function socketAdapter(
   choice: Config["socket"]["adapter"],
   { engine, recovery, log, cluster, streamMaxLen = 10_000, timeoutMs = 5000 }: AdapterDeps,
 ): ServerOptions["adapter"] | undefined {
+  /** `make` with Bun's pub/sub for room broadcasts, or `make` alone when the self-test fails for `choice`. */
+  const fanout = (kind: FanoutChoice, make: AdapterFactory): AdapterFactory | undefined => {
+    const unsupported = fanoutUnsupported(kind);
+    if (unsupported) {
+      log.warn({ event: "socket_adapter", adapter: choice, reason: unsupported }, "native fan-out off: stock delivery");
+      return undefined;
+    }
+    const link = linkEngine(engine);
+    // socket.io calls `new adapter(nsp)`: a plain function, not an arrow, returning the adapter.
+    return function nativeFanout(nsp: Namespace) {
+      return withNativeFanout(make(nsp), link);
+    };
+  };
   switch (choice) {
     case "redis-streams":
     case "redis": {
       if (!cluster) throw new Error(`SOCKET_ADAPTER=${choice} needs a Redis connection (REDIS_URL)`);
       const { redis, adapters } = cluster;
       const key = `${redis.prefix}:socket.io`;
-      log.info({ event: "socket_adapter", adapter: choice }, "room broadcasts across nodes through Redis");
-      return (
+      const make: AdapterFactory =
         choice === "redis-streams"
           ? adapters.streams(redis.client, {
               streamName: key,
@@ -69,22 +86,21 @@ export function socketAdapter(
               sessionKeyPrefix: `${redis.prefix}:sio:session:`,
               maxLen: streamMaxLen,
             })
-          : adapters.pubsub(redis.client, redis.subscriber, { key, requestsTimeout: timeoutMs })
-      ) as ServerOptions["adapter"];
+          : adapters.pubsub(redis.client, redis.subscriber, { key, requestsTimeout: timeoutMs });
+      const withFanout = fanout(choice, make);
+      log.info(
+        { event: "socket_adapter", adapter: choice, native: withFanout !== undefined },
+        "room broadcasts across nodes through Redis",
+      );
+      return (withFanout ?? make) as ServerOptions["adapter"];
     }
     case "memory":
       return undefined;
     case "bun": {
-      const unsupported = fanoutUnsupported();
-      if (unsupported) {
-        log.warn(
-          { event: "socket_adapter", adapter: "memory", reason: unsupported },
-          "native fan-out off: stock adapter",
-        );
-        return undefined;
-      }
-      log.info({ event: "socket_adapter", adapter: "bun" }, "room broadcasts through Bun's pub/sub");
-      return fanoutAdapter(recovery ? SessionAwareAdapter : Adapter, linkEngine(engine));
+      const Stock = recovery ? SessionAwareAdapter : Adapter;
+      const withFanout = fanout(choice, (nsp) => new Stock(nsp));
+      if (withFanout) log.info({ event: "socket_adapter", adapter: "bun" }, "room broadcasts through Bun's pub/sub");
+      return withFanout as ServerOptions["adapter"];
     }
   }
 }

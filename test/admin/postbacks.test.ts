@@ -28,6 +28,14 @@ let release: () => void = () => {};
 const held = new Promise<void>((resolve) => {
   release = resolve;
 });
+let openLatch: () => void = () => {};
+const latch = new Promise<void>((resolve) => {
+  openLatch = resolve;
+});
+let openGate: () => void = () => {};
+const gate = new Promise<void>((resolve) => {
+  openGate = resolve;
+});
 
 beforeAll(async () => {
   sink = startSink({
@@ -57,6 +65,14 @@ beforeAll(async () => {
       await Bun.sleep(40);
       return new Response("ok");
     },
+    "/latch": async () => {
+      await latch;
+      return new Response("ok");
+    },
+    "/gate": async () => {
+      await gate;
+      return new Response("ok");
+    },
   });
   server = await startTestServer({
     POSTBACK_SIGNING_SECRET: SECRET,
@@ -69,6 +85,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   release();
+  openLatch();
+  openGate();
   await server.close();
   sink.stop();
 });
@@ -107,6 +125,19 @@ describe("enqueue", () => {
     expect(done.attempts).toHaveLength(1);
     expect(done.attempts[0]?.responseStatus).toBe(200);
     expect(done.nextAttemptAt).toBeNull();
+  });
+
+  test("a job due now while a slot is free is stored already claimed: processing from its answer on", async () => {
+    const id = await queue({ postbackUrl: `${sink.url}/latch`, payload: { handedOff: true } });
+    // No scheduler turn in between: the answer came after the row was committed as `processing`.
+    const first = await job(id);
+    expect(first.status).toBe("processing");
+    expect(first.nextAttemptAt).toBeNull();
+    await until(() => sink.to("/latch").length === 1, 2000, "the request");
+    openLatch();
+    const done = await settled(id, "completed");
+    expect(done.attempts).toHaveLength(1);
+    expect(sink.to("/latch")).toHaveLength(1);
   });
 
   test("POST: JSON body, the caller's headers, signed; reserved headers cannot be overridden", async () => {
@@ -250,6 +281,24 @@ describe("delivery", () => {
     for (const id of ids) await settled(id, "completed");
     expect(sink.to("/busy")).toHaveLength(15);
     expect(sink.maxInFlight("/busy")).toBe(CONCURRENCY);
+  });
+
+  test("jobs claimed ahead of a free slot are bounded: at most POSTBACK_CONCURRENCY more, the rest stay pending", async () => {
+    const ids = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => queue({ postbackUrl: `${sink.url}/gate`, payload: { i } })),
+    );
+    await until(() => sink.to("/gate").length === CONCURRENCY, 2000, "every slot busy");
+    await Bun.sleep(200); // time for any further claim
+    const statuses = await Promise.all(ids.map(async (id) => (await job(id)).status));
+    const processing = statuses.filter((s) => s === "processing").length;
+    expect(processing).toBeGreaterThanOrEqual(CONCURRENCY);
+    expect(processing).toBeLessThanOrEqual(2 * CONCURRENCY);
+    expect(statuses.filter((s) => s === "pending")).toHaveLength(12 - processing);
+    expect(sink.to("/gate")).toHaveLength(CONCURRENCY);
+    openGate();
+    for (const id of ids) await settled(id, "completed");
+    expect(sink.to("/gate")).toHaveLength(12);
+    expect(sink.maxInFlight("/gate")).toBe(CONCURRENCY);
   });
 });
 

@@ -3,9 +3,12 @@
  * - two nodes deliver N jobs queued through both, each job exactly once, never twice at the same
  *   time; the second node starts while the first is delivering, and takes none of its jobs in flight;
  * - a node killed with SIGKILL mid-delivery leaves its `processing` jobs to the other node, which takes
- *   them over only after their lease expired: every job completes, none is in flight twice at once.
+ *   them over only after their lease expired: every job completes, none is in flight twice at once;
+ * - a node's claimed jobs waiting in its ready queue while the database stalls are handed back rather
+ *   than started on a lease too short for their timeout.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SQL } from "bun";
 import { createPgDatabase, type PgDatabase, requirePostgres, SKIP_PG } from "../helpers/postgres";
 import { ROOT, startProcess } from "../helpers/process";
 import { type SinkRequest, startSink, until } from "../helpers/sink";
@@ -195,4 +198,66 @@ describe.skipIf(SKIP_PG)("postbacks on N nodes sharing PostgreSQL", () => {
       sink.stop();
     }
   }, 45000);
+
+  test("claimed jobs that waited too long for a slot (the database stalled) are handed back, not started on a short lease", async () => {
+    const JOBS = 6;
+    const db = await createPgDatabase();
+    databases.push(db);
+    const pg = new SQL(db.url);
+    // The first arrival locks the jobs table for 4.5 s (within the 6 s lease of the first claim): the two
+    // attempts in flight cannot record their outcome, so the two jobs claimed beside them wait in memory.
+    let stall: Promise<unknown> | undefined;
+    const locked = Promise.withResolvers<void>();
+    const sink = startSink({
+      "/hook": async () => {
+        stall ??= pg.begin(async (tx) => {
+          await tx`lock table postbacks in exclusive mode`;
+          locked.resolve();
+          await Bun.sleep(4500);
+        });
+        await locked.promise;
+        return new Response("ok");
+      },
+    });
+    // Concurrency 2: a claim takes 4 (2 started, 2 ready); lease 6 s (POSTBACK_TIMEOUT_MS + 5 s, the least).
+    const node = await startProcess(
+      ROOT,
+      baseEnv(db.url, { POSTBACK_CONCURRENCY: "2", POSTBACK_TIMEOUT_MS: "1000", POSTBACK_LEASE_MS: "1000" }),
+    );
+    try {
+      const runAt = new Date(Date.now() + 1000).toISOString(); // all due at once: one claim of 4
+      const ids = await Promise.all(
+        Array.from({ length: JOBS }, (_, n) =>
+          call(node.url, "/api/queue/postback", {
+            method: "POST",
+            body: JSON.stringify({ postbackUrl: `${sink.url}/hook`, payload: { n }, runAt }),
+          }).then(async (r) => ((await r.json()) as { queueId: string }).queueId),
+        ),
+      );
+      const done = await until(
+        async () => {
+          const s = await stats(node.url);
+          return s.counts.completed === JOBS ? s : undefined;
+        },
+        20000,
+        "every job to complete",
+      );
+      expect(done.counts).toEqual({ pending: 0, processing: 0, completed: JOBS, failed: 0, cancelled: 0 });
+      await stall;
+      // Each job sent once: the two handed back were never sent on their old claim.
+      const sent = sink.to("/hook").map((r) => r.headers.get("webhook-id"));
+      expect(sent.sort()).toEqual([...ids].sort());
+      const handedBack = node
+        .logsSoFar()
+        .split("\n")
+        .filter((l) => l.includes('"event":"postback_handed_back"'))
+        .flatMap((l) => (JSON.parse(l) as { queueIds: string[] }).queueIds);
+      expect(handedBack).toHaveLength(2);
+    } finally {
+      node.proc.kill("SIGTERM");
+      await node.proc.exited;
+      await pg.close();
+      sink.stop();
+    }
+  }, 30000);
 });

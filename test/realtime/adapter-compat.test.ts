@@ -2,118 +2,14 @@
  * The adapter compatibility suite: the same broadcasts through socket.io's stock adapter
  * (SOCKET_ADAPTER=memory) and through the native Bun pub/sub one (bun), checked at real
  * socket.io-clients on websocket, polling and upgraded connections, and as raw frames on the wire.
- * The server is a minimal Socket.IO server on bun-engine built with the project's adapter module
- * (connection state recovery on, as in the gateway), so the tests can call io.to(...).emit directly.
+ * The server is test/helpers/adapter-harness.ts (the project's adapter module on bun-engine), so the
+ * tests can call io.to(...).emit directly. test/cluster/fanout.test.ts runs the cluster adapters.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Server as Engine } from "@socket.io/bun-engine";
-import { type Namespace, Server, type Socket as ServerSocket } from "socket.io";
-import { type Socket as ClientSocket, io as connect, Manager } from "socket.io-client";
-import { createLogger } from "../../src/observability/logger";
-import { socketAdapter } from "../../src/realtime/adapter";
+import type { Socket as ServerSocket } from "socket.io";
 import { fanoutTopics } from "../../src/realtime/fanout/adapter";
 import { fanoutUnsupported, installedVersions, VERIFIED } from "../../src/realtime/fanout/self-test";
-
-type Kind = "memory" | "bun";
-type Transport = "websocket" | "polling" | "upgraded";
-const NAMESPACES = ["/", "/a", "/b"];
-const SETTLE_MS = 100;
-
-async function until(ok: () => boolean, what: string, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
-const settle = () => Bun.sleep(SETTLE_MS);
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
-
-interface Member {
-  client: ClientSocket;
-  server: ServerSocket;
-  /** The first argument of every `event` this client got, in order. */
-  got(event?: string): unknown[];
-}
-
-/** A minimal Socket.IO server on bun-engine + Bun.serve with the project's adapter module. */
-async function harness(kind: Kind, { recovery = true, upgradeDelayMs = 0 } = {}) {
-  const engine = new Engine({ path: "/socket.io/" });
-  const io = new Server({
-    adapter: socketAdapter(kind, { engine, recovery, log: createLogger("silent") }),
-    ...(recovery ? { connectionStateRecovery: { maxDisconnectionDuration: 60_000, skipMiddlewares: false } } : {}),
-  });
-  io.bind(engine);
-  // An asynchronous middleware, like the gateway's authentication.
-  for (const path of NAMESPACES) io.of(path).use((_socket, next) => void setTimeout(next, 1));
-  const handler = engine.handler();
-  const server = Bun.serve({
-    ...handler,
-    port: 0,
-    hostname: "127.0.0.1",
-    async fetch(request, srv) {
-      // Optionally hold back polling-to-websocket upgrades, so a stream is flowing when one happens.
-      const url = new URL(request.url);
-      if (upgradeDelayMs && url.searchParams.has("sid") && request.headers.has("upgrade"))
-        await Bun.sleep(upgradeDelayMs);
-      return engine.handleRequest(request, srv);
-    },
-  });
-  const url = `http://127.0.0.1:${server.port}`;
-  const clients: ClientSocket[] = [];
-
-  const attach = async (client: ClientSocket, nsp: Namespace, transport: Transport | "upgrading"): Promise<Member> => {
-    const events: [string, unknown][] = [];
-    client.onAny((event: string, first: unknown) => events.push([event, first]));
-    await new Promise<void>((resolve, reject) => {
-      client.once("connect", () => resolve());
-      client.once("connect_error", reject);
-    });
-    const server = nsp.sockets.get(client.id as string) as ServerSocket;
-    if (transport === "upgraded") await until(() => server.conn.transport.name === "websocket", "the upgrade");
-    return { client, server, got: (event = "m") => events.filter(([e]) => e === event).map(([, first]) => first) };
-  };
-
-  return {
-    io,
-    server,
-    url,
-    async member(transport: Transport | "upgrading", nsp = "/", opts: Record<string, unknown> = {}) {
-      const transports = transport === "websocket" ? ["websocket"] : transport === "polling" ? ["polling"] : undefined;
-      const client = connect(`${url}${nsp}`, {
-        forceNew: true,
-        reconnection: false,
-        ...(transports && { transports }),
-        ...opts,
-      });
-      clients.push(client);
-      return attach(client, io.of(nsp), transport);
-    },
-    /** Two namespaces on one engine connection (one Manager). */
-    async multiplexed(nsps: string[]) {
-      const manager = new Manager(url, { transports: ["websocket"], reconnection: false });
-      const out: Member[] = [];
-      for (const nsp of nsps) {
-        const client = manager.socket(nsp); // connects by itself
-        clients.push(client);
-        out.push(await attach(client, io.of(nsp), "websocket"));
-      }
-      return out;
-    },
-    /** Native and stock socket counts of a namespace's adapter (bun only). */
-    stats(nsp = "/") {
-      const adapter = io.of(nsp).adapter as unknown as { fanoutStats?: () => { native: number; stock: number } };
-      return adapter.fanoutStats?.();
-    },
-    subscribers: (topic: string) => server.subscriberCount(topic),
-    async close() {
-      for (const c of clients) c.disconnect();
-      await new Promise<void>((resolve) => io.close(() => resolve()));
-      server.stop(true);
-    },
-  };
-}
-type Harness = Awaited<ReturnType<typeof harness>>;
+import { type Harness, harness, type Kind, type Member, range, settle, until } from "../helpers/adapter-harness";
 
 let open: Harness[] = [];
 const start = async (kind: Kind, opts?: Parameters<typeof harness>[1]) => {
@@ -130,7 +26,7 @@ test("the native fan-out is verified for the installed packages (raise VERIFIED 
   expect(fanoutUnsupported()).toBeUndefined();
   expect(installedVersions()).toEqual({ ...VERIFIED });
   // Any other version: the stock adapter, and the log says why.
-  expect(fanoutUnsupported({ ...VERIFIED, "@socket.io/bun-engine": "0.1.3" })).toBe(
+  expect(fanoutUnsupported("bun", { ...VERIFIED, "@socket.io/bun-engine": "0.1.3" })).toBe(
     "@socket.io/bun-engine 0.1.3 is installed; the native fan-out is verified with 0.1.2",
   );
 });

@@ -57,7 +57,8 @@ export function createChat({ store, delivery, maxMessageChars }: ChatDeps) {
         createdAt: sql.placeholder("createdAt"),
       })
       .onConflictDoNothing({ target: [messages.senderId, messages.clientMessageId] })
-      .returning(),
+      // Only whether a row went in: the message is the values sent (no row read back and mapped).
+      .returning({ id: messages.id }),
   );
 
   const sameMessage = (row: Row, input: MessageSendPayload) =>
@@ -110,15 +111,15 @@ export function createChat({ store, delivery, maxMessageChars }: ChatDeps) {
         clientMessageId: input.clientMessageId ?? null,
         createdAt: new Date().toISOString(),
       };
-      const [row] = await store.write(insertMessage.with(values));
+      const [inserted] = await store.write(insertMessage.with(values));
       // Nothing inserted: this clientMessageId is stored already (a repeat, or a race the unique index decided).
-      if (!row) {
+      if (!inserted) {
         const stored = await repeatOf(sender.userId, input);
         if (!stored) throw new AppError("INTERNAL", "Internal error");
         return stored;
       }
 
-      const message = toChatMessage(row);
+      const message = toChatMessage(values);
       delivery.emit({ room: input.roomId, except: [sender.socketId] }, "message:new", message);
       return message;
     },

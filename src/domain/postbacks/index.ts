@@ -18,15 +18,29 @@
 
 import { createHash } from "node:crypto";
 import { and, asc, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
-import { Webhook } from "standardwebhooks";
 import type { Config } from "../../config";
 import type { Store, Tables } from "../../db/client";
 import { AppError, clip, invalidInput } from "../errors";
-import { backoffMs, buildRequest, type PostbackMethod, retryAfterMs } from "./request";
-import { checkTarget, checkUrlShape } from "./ssrf";
+import { backoffMs, buildRequest, createSigner, type PostbackMethod, retryAfterMs } from "./request";
+import { checkResolved, checkTarget, checkUrlShape, checkWithoutDns, pinTo, type TargetVerdict } from "./ssrf";
 
 export type PostbackRow = Tables["postbacks"]["$inferSelect"];
 export type PostbackStatus = PostbackRow["status"];
+/** What the deliverer needs of a claimed job (a claim returns only these columns). */
+type ClaimedJob = Pick<
+  PostbackRow,
+  | "id"
+  | "postbackUrl"
+  | "method"
+  | "headers"
+  | "payload"
+  | "retries"
+  | "maxRetries"
+  | "timeoutMs"
+  | "nextAttemptAt"
+  | "finishedAt"
+  | "leaseUntil"
+>;
 export const STATUSES: readonly PostbackStatus[] = ["pending", "processing", "completed", "failed", "cancelled"];
 
 /** The POSTBACK_* settings (their one home is the config table). */
@@ -41,6 +55,8 @@ export interface PostbackObserver {
 }
 
 interface LogLike {
+  /** When present and false for "info", the per-attempt line is not even built (pino has it). */
+  isLevelEnabled?(level: string): boolean;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
@@ -96,6 +112,16 @@ const MAX_DISCARDED_BODY_BYTES = 1024 * 1024;
  * MAX_DISCARDED_BODY_BYTES: a receiver cannot make us hold (or wait for) an endless answer.
  */
 async function discardBody(res: Response): Promise<void> {
+  // A declared length within the limit: read natively in one piece (no stream reader per response).
+  const length = Number(res.headers.get("content-length") ?? Number.NaN);
+  if (length >= 0 && length <= MAX_DISCARDED_BODY_BYTES) {
+    try {
+      await res.arrayBuffer();
+    } catch {
+      // As below: a broken body changes nothing.
+    }
+    return;
+  }
   const reader = res.body?.getReader();
   if (!reader) return;
   let seen = 0;
@@ -118,7 +144,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   const { db } = store;
   const { postbacks, postbackAttempts } = store.tables;
   const shared = store.dialect === "postgres";
-  const signer = settings.signingSecret ? new Webhook(settings.signingSecret) : undefined;
+  const signer = settings.signingSecret ? createSigner(settings.signingSecret) : undefined;
   const policy = { allowPrivate: settings.allowPrivate, allowedHosts: settings.allowedHosts };
 
   let running = false;
@@ -210,7 +236,19 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
               sql`+${postbacks.status} = 'pending'`,
             ),
       )
-      .returning(),
+      .returning({
+        id: postbacks.id,
+        postbackUrl: postbacks.postbackUrl,
+        method: postbacks.method,
+        headers: postbacks.headers,
+        payload: postbacks.payload,
+        retries: postbacks.retries,
+        maxRetries: postbacks.maxRetries,
+        timeoutMs: postbacks.timeoutMs,
+        nextAttemptAt: postbacks.nextAttemptAt,
+        finishedAt: postbacks.finishedAt,
+        leaseUntil: postbacks.leaseUntil,
+      }),
   );
   const insertAttempt = store.statement((db) =>
     db.insert(postbackAttempts).values({
@@ -253,7 +291,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
         method: sql.placeholder("method"),
         headers: sql.placeholder("headers"),
         payload: sql.placeholder("payload"),
-        status: "pending",
+        status: sql.placeholder("status"),
         retries: 0,
         maxRetries: sql.placeholder("maxRetries"),
         timeoutMs: sql.placeholder("timeoutMs"),
@@ -262,6 +300,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
         requestHash: sql.placeholder("requestHash"),
         createdAt: sql.placeholder("createdAt"),
         updatedAt: sql.placeholder("updatedAt"),
+        leaseUntil: sql.placeholder("leaseUntil"),
       })
       // The unique key decides between two enqueues with one key, on any node.
       .onConflictDoNothing({ target: postbacks.idempotencyKey })
@@ -272,10 +311,24 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   const armSafely = () =>
     void arm().catch((error) => log.error({ err: error }, "postback scheduler could not read the queue"));
 
+  /** A claimed job handed back untouched (its lease still ours: a job another node took over stays its). */
+  const releaseJob = store.statement((db) =>
+    db
+      .update(postbacks)
+      .set({ status: "pending", leaseUntil: null, updatedAt: placeholder("updatedAt") })
+      .where(
+        and(
+          eq(postbacks.id, sql.placeholder("id")),
+          eq(postbacks.status, "processing"),
+          eq(postbacks.leaseUntil, sql.placeholder("leaseUntil")),
+        ),
+      ),
+  );
+
   /** Sleeps until the earliest pending job is due (or wakes at once when one is). */
   async function arm() {
     if (!running) return;
-    if (inFlight.size >= settings.concurrency) return; // a finishing attempt pumps
+    if (inFlight.size + ready.length >= capacity) return; // a finishing attempt pumps
     const next = (await selectNextDue.run())[0]?.at;
     if (next === null || next === undefined || Number.isNaN(next) || !running) return;
     if (timer && timerAt <= next) return;
@@ -304,22 +357,81 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   let claiming: Promise<void> | undefined;
 
   /**
-   * Claims as many due jobs as there are free slots, in one statement that shares the group commit
-   * with the outcomes of finished attempts (one transaction per turn, not two per delivery), and
-   * starts them once the claim is committed.
+   * Jobs claimed (committed `processing`, leased to this node) and not started yet, oldest first: a claim
+   * takes up to `capacity` jobs in one statement, so a slot that frees starts the next job from memory
+   * and claims are several times fewer. Bounded: at most `concurrency` jobs wait here (their payloads
+   * are in memory). A crash loses none: they are `processing` in the database (SQLite requeues them at
+   * start-up; on PostgreSQL their lease expires and any node takes them over).
+   */
+  const ready: ClaimedJob[] = [];
+  /** Enqueued jobs stored already claimed, not committed yet: they take a slot (see `insert`). */
+  let handingOff = 0;
+  /** Their writes, which `stop` waits for (a job committed while stopping is handed back). */
+  const handOffs = new Set<Promise<unknown>>();
+  const capacity = settings.concurrency * 2;
+  /** A claim is made when the ready jobs fall to this many (every slot is busy while more wait). */
+  const lowWater = Math.floor(settings.concurrency / 2);
+  /** PostgreSQL: a ready job starts only with this much of its lease left beyond its timeout. */
+  const LEASE_MARGIN_MS = 1000;
+
+  const timeoutOf = (job: ClaimedJob) => Math.min(job.timeoutMs ?? settings.timeoutMs, settings.timeoutMs);
+
+  /** Starts ready jobs in the free slots. */
+  function startReady() {
+    const now = Date.now();
+    const late: ClaimedJob[] = [];
+    while (running && inFlight.size < settings.concurrency && ready.length > 0) {
+      const job = ready.shift() as ClaimedJob;
+      // PostgreSQL: the attempt must end (its timeout) while the lease is ours, or another node could
+      // take the job over while it is being sent. A job that waited too long goes back to the queue.
+      if (shared && now + timeoutOf(job) + LEASE_MARGIN_MS > (job.leaseUntil ?? 0)) {
+        late.push(job);
+        continue;
+      }
+      begin(job, now);
+    }
+    if (late.length > 0) {
+      log.warn(
+        { event: "postback_handed_back", queueIds: late.map((job) => job.id) },
+        "claimed postbacks waited too long for a slot: handed back to the queue, not started on a short lease",
+      );
+      void release(late);
+    }
+  }
+
+  /** Ready jobs back to `pending` (stopping, or a lease too short to start them in). */
+  function release(jobs: ClaimedJob[]) {
+    if (jobs.length === 0) return Promise.resolve();
+    const updatedAt = iso(Date.now());
+    return Promise.all(
+      jobs.map((job) => store.write(releaseJob.with({ id: job.id, leaseUntil: job.leaseUntil, updatedAt }))),
+    ).then(
+      () => {},
+      (error) => log.error({ err: error }, "postbacks could not be handed back: their lease will expire"),
+    );
+  }
+
+  /**
+   * Starts ready jobs in the free slots, and when few are left claims due jobs up to `capacity`, in
+   * one statement that shares the group commit with the outcomes of finished attempts (one
+   * transaction per turn, not two per delivery); they start once the claim is committed.
    */
   function pump() {
+    startReady();
     if (!running || claiming) return; // a claim in progress arms again when committed
-    const free = settings.concurrency - inFlight.size;
-    if (free <= 0) return; // a finishing attempt pumps
+    const free = capacity - inFlight.size - ready.length - handingOff;
+    if (free <= 0 || ready.length > lowWater) return; // a finishing attempt pumps
     const now = Date.now();
     const leaseUntil = now + settings.leaseMs;
     claiming = store.write(claimDue.with({ updatedAt: iso(now), now, limit: free, leaseUntil })).then(
       async (claimed) => {
         claiming = undefined;
         if (!running) return requeue(claimed.map((job) => job.id));
-        for (const job of claimed) begin(job, now);
-        armSafely();
+        for (const job of claimed) ready.push(job);
+        startReady();
+        // A full claim: more may be due (the next finishing attempt claims them); else sleep until one is.
+        if (claimed.length < free) armSafely();
+        else if (inFlight.size < settings.concurrency) pumpSoon();
       },
       (error) => {
         claiming = undefined;
@@ -329,13 +441,14 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
     );
   }
 
-  function begin(job: PostbackRow, claimedAt: number) {
-    observer?.queueWait(Math.max(0, claimedAt - job.nextAttemptAt) / 1000);
+  function begin(job: ClaimedJob, startedAt: number) {
+    observer?.queueWait(Math.max(0, startedAt - job.nextAttemptAt) / 1000);
     const abort = new AbortController();
-    const done = attempt(job, abort.signal)
+    const done = attempt(job, abort)
       .catch((error) => log.error({ err: error, queueId: job.id }, "postback attempt crashed"))
       .finally(() => {
         inFlight.delete(job.id);
+        startReady(); // the freed slot takes a ready job at once; a claim waits for the end of the turn
         pumpSoon();
       });
     inFlight.set(job.id, { done, abort });
@@ -360,8 +473,24 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
     final?: boolean;
   }
 
-  async function send(job: PostbackRow, signal: AbortSignal): Promise<Result> {
-    const target = await checkTarget(job.postbackUrl, policy);
+  /**
+   * The part of the SSRF check that needs no DNS (URL shape, exempt hosts, address literals) is a pure
+   * function of the URL: kept per URL (bounded). A host name is resolved and checked on every attempt.
+   */
+  const staticVerdicts = new Map<string, TargetVerdict | { resolve: string }>();
+  const MAX_STATIC_VERDICTS = 1024;
+  function checkBeforeAttempt(url: string): TargetVerdict | Promise<TargetVerdict> {
+    let verdict = staticVerdicts.get(url);
+    if (!verdict) {
+      verdict = checkWithoutDns(url, policy);
+      if (staticVerdicts.size >= MAX_STATIC_VERDICTS) staticVerdicts.clear();
+      staticVerdicts.set(url, verdict);
+    }
+    return "resolve" in verdict ? checkResolved(verdict.resolve) : verdict;
+  }
+
+  async function send(job: ClaimedJob, abort: AbortController): Promise<Result> {
+    const target = await checkBeforeAttempt(job.postbackUrl);
     if (!target.ok) {
       // A name that does not resolve (now) is a network error, retried; a refused address is final.
       return target.unresolved
@@ -369,11 +498,28 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
         : { outcome: "refused", error: `Refused target: ${target.reason}`, final: true };
     }
     if (!signer) return { outcome: "refused", error: "No signing secret configured", final: true };
-    const timeoutMs = Math.min(job.timeoutMs ?? settings.timeoutMs, settings.timeoutMs);
-    const { url, init } = buildRequest(signer, job, new Date());
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const timeoutMs = timeoutOf(job);
+    const request = buildRequest(signer, job, new Date());
+    const { init } = request;
+    let url = request.url;
+    let tls: { serverName: string } | undefined;
+    if (target.addresses?.length) {
+      // To an address just checked, not to whatever the name resolves to when fetch looks it up
+      // (the next attempt tries the next address).
+      const pinned = pinTo(url, target.addresses[job.retries % target.addresses.length] as string);
+      url = pinned.url;
+      init.headers.set("host", pinned.host);
+      if (pinned.serverName) tls = { serverName: pinned.serverName };
+    }
+    // The attempt's own controller serves both a forced stop and the time limit (one timer, no
+    // AbortSignal.timeout + AbortSignal.any per request).
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort(new DOMException(`Timed out after ${timeoutMs} ms`, "TimeoutError"));
+    }, timeoutMs);
     try {
-      const res = await http(url, { ...init, redirect: "manual", signal: AbortSignal.any([signal, timeout]) });
+      const res = await http(url, { ...init, redirect: "manual", signal: abort.signal, ...(tls && { tls }) });
       await discardBody(res);
       if (res.status >= 200 && res.status < 300) return { outcome: "success", status: res.status };
       const error =
@@ -388,30 +534,34 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
         ? { outcome: "http_error", status: res.status, error }
         : { outcome: "http_error", status: res.status, error, retryAfter: Math.min(retryAfter, MAX_RETRY_AFTER_MS) };
     } catch (e) {
-      if (timeout.aborted) return { outcome: "timeout", error: `Timed out after ${timeoutMs} ms` };
+      if (timedOut) return { outcome: "timeout", error: `Timed out after ${timeoutMs} ms` };
       const err = e as { code?: string; message?: string };
       return {
         outcome: "network_error",
         error: clip(`${err.code ? `${err.code}: ` : ""}${err.message ?? String(e)}`, MAX_ERROR),
       };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  async function attempt(job: PostbackRow, signal: AbortSignal) {
+  async function attempt(job: ClaimedJob, abort: AbortController) {
     const startedAt = Date.now();
     const t0 = performance.now();
-    const result = await send(job, signal);
+    const result = await send(job, abort);
     const durationMs = Math.round(performance.now() - t0);
     if (abandoned) return; // stop gave up on us: the row stays `processing` (requeued at start-up, or its lease expires)
     observer?.attempt(result.outcome, durationMs / 1000);
     const now = Date.now();
     const attemptNo = job.retries + 1;
+    const { retries, nextAttemptAt, finishedAt } = job;
     let next: Pick<PostbackRow, "status" | "retries" | "nextAttemptAt" | "finishedAt">;
-    if (result.outcome === "success") next = { ...job, status: "completed", finishedAt: now };
-    else if (result.final || job.retries >= job.maxRetries) next = { ...job, status: "failed", finishedAt: now };
+    if (result.outcome === "success") next = { status: "completed", retries, nextAttemptAt, finishedAt: now };
+    else if (result.final || job.retries >= job.maxRetries)
+      next = { status: "failed", retries, nextAttemptAt, finishedAt: now };
     else {
       const wait = result.retryAfter ?? backoffMs(settings.backoffMs, job.retries);
-      next = { ...job, status: "pending", retries: job.retries + 1, nextAttemptAt: now + wait };
+      next = { status: "pending", retries: job.retries + 1, nextAttemptAt: now + wait, finishedAt };
     }
     // The attempt and the job's new state together (SQLite: a savepoint inside the group's transaction).
     const [, recorded] = (await store.write(
@@ -441,6 +591,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
         "postback outcome not recorded: its lease had expired",
       );
     }
+    if (log.isLevelEnabled && !log.isLevelEnabled("info")) return;
     const host = new URL(job.postbackUrl).host;
     log.info(
       {
@@ -493,31 +644,62 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   }
 
   /**
-   * Stores a job (or finds the one stored under its idempotency key); the caller arms the scheduler.
+   * Stores a job (or finds the one stored under its idempotency key) and wakes the scheduler.
    * One statement (INSERT … ON CONFLICT DO NOTHING on the key): two calls with one key cannot both insert.
+   *
+   * A job due now while a slot is free (and no claim is under way) is stored already claimed
+   * (`processing`, leased to this node) and handed to the deliverer from memory once committed: no
+   * read for the next due time and no claim statement for it. A crash before its outcome leaves it
+   * to be requeued, like any claimed job.
    */
   async function insert(input: EnqueueInput, hash: string): Promise<string> {
     const now = Date.now();
-    const runAt = input.runAt === undefined ? now : Date.parse(input.runAt);
+    const runAt = input.runAt === undefined || Number.isNaN(Date.parse(input.runAt)) ? now : Date.parse(input.runAt);
     const id = Bun.randomUUIDv7();
+    const handOff = running && runAt <= now && !claiming && inFlight.size + handingOff < settings.concurrency;
+    const job: PostbackRow = {
+      id,
+      postbackUrl: input.postbackUrl,
+      method: input.method,
+      headers: input.headers ?? {},
+      payload: input.payload,
+      status: handOff ? "processing" : "pending",
+      retries: 0,
+      maxRetries: input.maxRetries ?? settings.maxRetries,
+      timeoutMs: input.timeoutMs ?? null,
+      nextAttemptAt: runAt,
+      lastError: null,
+      lastResponseStatus: null,
+      idempotencyKey: input.idempotencyKey ?? null,
+      requestHash: hash,
+      createdAt: iso(now),
+      updatedAt: iso(now),
+      finishedAt: null,
+      leaseUntil: handOff ? now + settings.leaseMs : null,
+    };
     // Concurrent enqueues share one commit on SQLite; the answer waits for it.
-    const [row] = await store.write(
-      insertJob.with({
-        id,
-        postbackUrl: input.postbackUrl,
-        method: input.method,
-        headers: input.headers ?? {},
-        payload: input.payload,
-        maxRetries: input.maxRetries ?? settings.maxRetries,
-        timeoutMs: input.timeoutMs ?? null,
-        nextAttemptAt: Number.isNaN(runAt) ? now : runAt,
-        idempotencyKey: input.idempotencyKey ?? null,
-        requestHash: hash,
-        createdAt: iso(now),
-        updatedAt: iso(now),
-      }),
-    );
-    if (row) return row.id;
+    let written = store.write(insertJob.with(job));
+    if (handOff) {
+      handingOff++;
+      const handed: Promise<{ id: string }[]> = written
+        .then((stored) => {
+          // Stopping meanwhile: `stop` waits for this, then hands the ready jobs back.
+          if (stored[0]) ready.push(job);
+          startReady();
+          return stored;
+        })
+        .finally(() => {
+          handingOff--;
+          handOffs.delete(handed);
+        });
+      handOffs.add(handed);
+      written = handed;
+    }
+    const [row] = await written;
+    if (row) {
+      if (!handOff) armSafely();
+      return row.id;
+    }
     const existing = await replay(input.idempotencyKey, hash);
     if (!existing) throw new AppError("INTERNAL", "Internal error");
     return existing;
@@ -538,7 +720,6 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
         throw invalidInput([{ path: "postbackUrl", message: `Refused target: ${target.reason}` }]);
       }
       const queueId = await insert(input, hash);
-      armSafely();
       return { queueId, replayed: false };
     },
 
@@ -556,9 +737,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
       }
       const input: EnqueueInput = { postbackUrl, payload, method: "POST" };
       try {
-        const queueId = await insert(input, requestHash(input));
-        armSafely();
-        return queueId;
+        return await insert(input, requestHash(input));
       } catch (error) {
         log.error({ err: error, event: "postback_enqueue_failed" }, "postback could not be stored");
         return undefined;
@@ -705,6 +884,8 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
       timer = sweepTimer = pollTimer = undefined;
       timerAt = Number.POSITIVE_INFINITY;
       await claiming; // a claim committing now puts its jobs back
+      await Promise.allSettled([...handOffs]); // so does an enqueue storing a claimed job
+      await release(ready.splice(0));
       if (inFlight.size === 0) return true;
       let wait: Timer | undefined;
       const finished = await Promise.race([

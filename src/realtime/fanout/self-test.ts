@@ -24,17 +24,37 @@ export const VERIFIED = {
   "socket.io-adapter": "2.5.8",
 } as const;
 
-/** The installed versions of the VERIFIED packages. */
-export function installedVersions(): Record<string, string> {
+/**
+ * The cluster adapters the fan-out composes with, at the versions the suite passed with: their local
+ * delivery must stay socket.io-adapter's `broadcast` (their `super.broadcast`), which it hooks.
+ */
+export const VERIFIED_CLUSTER = {
+  "redis-streams": { "@socket.io/redis-streams-adapter": "0.3.1" },
+  redis: { "@socket.io/redis-adapter": "8.3.0" },
+} as const;
+
+type Choice = "bun" | keyof typeof VERIFIED_CLUSTER;
+
+/** The exact versions the fan-out needs for an adapter choice. */
+const verifiedFor = (choice: Choice): Record<string, string> => ({
+  ...VERIFIED,
+  ...(choice === "bun" ? {} : VERIFIED_CLUSTER[choice]),
+});
+
+/** The installed versions of the packages `choice` needs verified. */
+export function installedVersions(choice: Choice = "bun"): Record<string, string> {
   const require = createRequire(import.meta.url);
   return Object.fromEntries(
-    Object.keys(VERIFIED).map((name) => [name, (require(`${name}/package.json`) as { version: string }).version]),
+    Object.keys(verifiedFor(choice)).map((name) => [
+      name,
+      (require(`${name}/package.json`) as { version: string }).version,
+    ]),
   );
 }
 
-/** Why the native fan-out cannot run here, or undefined when it can. */
-export function fanoutUnsupported(installed = installedVersions()): string | undefined {
-  for (const [name, version] of Object.entries(VERIFIED)) {
+/** Why the native fan-out cannot run with `choice` here, or undefined when it can. */
+export function fanoutUnsupported(choice: Choice = "bun", installed = installedVersions(choice)): string | undefined {
+  for (const [name, version] of Object.entries(verifiedFor(choice))) {
     if (installed[name] !== version)
       return `${name} ${installed[name]} is installed; the native fan-out is verified with ${version}`;
   }
