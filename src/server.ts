@@ -67,6 +67,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   });
   let databaseOpen = true;
   metrics.setPostbackCounts(async () => (databaseOpen ? (await services.postbacks.stats()).counts : undefined));
+  // This node's row; on SQLite, what a crash of the previous run left is resolved first (nobody is connected yet).
+  await services.nodes.start();
   // Who a credential speaks for: one answer for the admin API and the Socket.IO handshake.
   const callers = createCallerAuth(config.apiToken, services.tokens);
   realtime.start({ services, callers, drain, handlers: opts.handlers ?? namespaceHandlers });
@@ -120,7 +122,10 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   // The postback scheduler runs once everything it may need is up (it needs only the database).
   if (config.postbacks.enabled) await services.postbacks.start();
-  log.info({ event: "listening", port, host: config.host, instanceId: services.instance.id }, "switchboard started");
+  log.info(
+    { event: "listening", port, host: config.host, instanceId: services.instance.id, nodeId: services.nodes.id },
+    "switchboard started",
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -150,7 +155,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
         log.warn({ event: "shutdown_forced", pending: drain.size }, "in-flight work did not finish in time");
         await server.stop(true);
       }
-      // 4. Only then the database and Redis.
+      // 4. This node's last rows (and its heartbeat's end), then the database and Redis.
+      await services.nodes.stop();
       liveness.stop();
       databaseOpen = false;
       services.subscribers.close();

@@ -13,6 +13,7 @@ import { createDirect, type Direct } from "./domain/direct";
 import { createDispatch, type Dispatch } from "./domain/dispatch";
 import { createFriends, type Friends } from "./domain/friends";
 import { type InstanceInfo, loadInstance } from "./domain/instance";
+import { createNodes, type Nodes } from "./domain/nodes";
 import { createPostbacks, type PostbackObserver, type Postbacks } from "./domain/postbacks";
 import { createPresence, type Presence } from "./domain/presence";
 import { createReceipts, type Receipts } from "./domain/receipts";
@@ -31,6 +32,8 @@ export interface Services {
   connectionListeners: ConnectionListener[];
   friends: Friends;
   presence: Presence;
+  /** This node among the others: its heartbeat, and the users of nodes that died (the server starts and stops it). */
+  nodes: Nodes;
   typing: Typing;
   /** Direct messages (seed 002), with the offline queue. */
   direct: Direct;
@@ -84,6 +87,12 @@ export async function createServices(
     friends,
     presencePublic: config.chat.presencePublic,
   });
+  const nodes = createNodes({
+    store,
+    presence,
+    deadAfterMs: config.nodeDeadAfterMs,
+    log: options.log ?? silent,
+  });
   const typing = createTyping({ delivery, timeoutMs: config.chat.typingTimeoutMs });
   const direct = createDirect({ store, delivery, maxMessageChars: config.chat.maxMessageChars });
   const rooms = createRooms({ delivery });
@@ -103,6 +112,7 @@ export async function createServices(
     ...(options.postbackObserver ? { observer: options.postbackObserver } : {}),
   });
   const connectionListeners: ConnectionListener[] = [
+    nodes.listener,
     presence.listener,
     typing.listener,
     direct.listener,
@@ -116,6 +126,7 @@ export async function createServices(
     connectionListeners,
     friends,
     presence,
+    nodes,
     typing,
     direct,
     rooms,

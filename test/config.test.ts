@@ -64,6 +64,13 @@ describe("config", () => {
     expect(failure({ ...base, POSTBACK_LEASE_MS: "10" })).toContain("POSTBACK_LEASE_MS");
   });
 
+  test("NODE_DEAD_AFTER_MS: when a silent node is taken as crashed (20 s by default, 300 ms at least)", () => {
+    expect(loadConfig(base).nodeDeadAfterMs).toBe(20000);
+    expect(loadConfig({ ...base, NODE_DEAD_AFTER_MS: "1500" }).nodeDeadAfterMs).toBe(1500);
+    expect(failure({ ...base, NODE_DEAD_AFTER_MS: "100" })).toContain("NODE_DEAD_AFTER_MS: must be at least 300");
+    expect(failure({ ...base, NODE_DEAD_AFTER_MS: "soon" })).toContain("NODE_DEAD_AFTER_MS: must be a number");
+  });
+
   test("production requires exp by default; TRUST_PROXY_HOPS counts only behind TRUST_PROXY", () => {
     const PROD = { ...base, NODE_ENV: "production", API_TOKEN: "a".repeat(20), JWT_SECRET: "b".repeat(40) };
     expect(failure(PROD)).toContain("POSTBACK_SIGNING_SECRET: is required when NODE_ENV=production");

@@ -54,6 +54,8 @@ export interface Config {
   redis: { url: string | undefined; prefix: string; streamMaxLen: number; downAliveMs: number };
   /** How long a request to every node waits for answers. */
   clusterTimeoutMs: number;
+  /** PostgreSQL: a node whose heartbeat stopped this long is taken as crashed (its users go offline). */
+  nodeDeadAfterMs: number;
   chat: { maxMessageChars: number; typingTimeoutMs: number; presencePublic: boolean };
   postbacks: {
     enabled: boolean;
@@ -165,6 +167,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       downAliveMs: env.REDIS_DOWN_ALIVE_MS,
     },
     clusterTimeoutMs: env.CLUSTER_TIMEOUT_MS,
+    nodeDeadAfterMs: env.NODE_DEAD_AFTER_MS,
     chat: {
       maxMessageChars: env.MAX_MESSAGE_CHARS,
       typingTimeoutMs: env.TYPING_TIMEOUT_MS,

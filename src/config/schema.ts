@@ -259,6 +259,11 @@ export const envVars = {
     default: "5000",
     doc: "How long a request to every node (listing sockets, counts, joins) waits for the others to answer; then SERVICE_UNAVAILABLE",
   }),
+  NODE_DEAD_AFTER_MS: v({
+    schema: int(300, 3_600_000),
+    default: "20000",
+    doc: "With DATABASE_URL: a node whose heartbeat (every third of this) has stopped this long is taken as crashed, and another node tells its users' friends they went offline. SQLite: the users a crash left online are resolved at the next start",
+  }),
   RATE_LIMIT_STORE: v({
     schema: z.enum(["memory", "redis"], { error: "must be memory or redis" }),
     default: "memory",

@@ -66,6 +66,21 @@ export const userPresence = pgTable("user_presence", {
   announced: text("announced", { enum: ["online", "away", "busy", "offline"] }),
 });
 
+export const gatewayNodes = pgTable("gateway_nodes", {
+  nodeId: text("node_id").primaryKey(),
+  startedAt: text("started_at").notNull(),
+  heartbeatAt: bigint("heartbeat_at", { mode: "number" }).notNull(),
+});
+
+export const nodeUsers = pgTable(
+  "node_users",
+  {
+    nodeId: text("node_id").notNull(),
+    userId: text("user_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.nodeId, t.userId] })],
+);
+
 export const directQueue = pgTable(
   "direct_queue",
   {

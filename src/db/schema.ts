@@ -68,6 +68,32 @@ export const userPresence = sqliteTable("user_presence", {
   announced: text("announced", { enum: ["online", "away", "busy", "offline"] }),
 });
 
+/**
+ * Gateway nodes running now, one row each (its id is new at every start). With DATABASE_URL each node
+ * beats every NODE_DEAD_AFTER_MS / 3; a row older than NODE_DEAD_AFTER_MS is a node that died without
+ * a graceful shutdown, and the survivor that deletes it announces the node's users offline.
+ */
+export const gatewayNodes = sqliteTable("gateway_nodes", {
+  nodeId: text("node_id").primaryKey(),
+  startedAt: text("started_at").notNull(),
+  /** Its last heartbeat, epoch ms (the node's clock). */
+  heartbeatAt: integer("heartbeat_at").notNull(),
+});
+
+/**
+ * The users each node holds sockets for (written when a user's first socket on the node connects and
+ * its last one leaves). A row whose node is gone from gateway_nodes is claimed (deleted) by one node,
+ * which re-checks the user across the cluster and announces it offline when no device is left.
+ */
+export const nodeUsers = sqliteTable(
+  "node_users",
+  {
+    nodeId: text("node_id").notNull(),
+    userId: text("user_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.nodeId, t.userId] })],
+);
+
 /** Direct messages for offline recipients (seed 002), delivered in id order on their next connect, then removed. */
 export const directQueue = sqliteTable(
   "direct_queue",

@@ -13,6 +13,8 @@
  *   user are worked out one at a time (two devices connecting together make one `user:online`).
  * - `lastSeen` is when friends last saw the user: stored when it stops being visible. The end of an
  *   invisible session is not recorded (it would tell friends the user was there).
+ * - A node that crashed cannot tell anyone: `leftWithNode` is how another node (or the next start on
+ *   SQLite) reports that the user's devices there are gone (domain/nodes).
  */
 import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { DetailedPresence, FriendsPresence, UserStatus } from "../../../generated/events";
@@ -97,7 +99,7 @@ export function createPresence({ store, delivery, friends, presencePublic }: Pre
    * Compares what friends should see with what they were told, and tells them the difference. One
    * node (SQLite): what they were told is kept in memory (`told`).
    */
-  async function reconcileAlone(userId: string): Promise<void> {
+  async function reconcileAlone(userId: string, lastSeenAt?: string): Promise<void> {
     const devices = await delivery.count({ user: userId });
     const now = await stored(userId);
     const was = told.get(userId);
@@ -108,7 +110,7 @@ export function createPresence({ store, delivery, friends, presencePublic }: Pre
       }
     } else if (was !== undefined) {
       told.delete(userId);
-      const lastSeen = new Date().toISOString();
+      const lastSeen = lastSeenAt ?? new Date().toISOString();
       await storeLastSeen.run({ userId, status: now.status, lastSeen });
       await tellFriends(userId, (f) => delivery.emit({ user: f }, "user:offline", { userId, lastSeen }));
     }
@@ -119,7 +121,7 @@ export function createPresence({ store, delivery, friends, presencePublic }: Pre
    * compare-and-set statement, so of the nodes reconciling one user at once (its devices on several
    * nodes) only the one whose write changed it tells friends.
    */
-  async function reconcileShared(userId: string): Promise<void> {
+  async function reconcileShared(userId: string, lastSeenAt?: string): Promise<void> {
     const devices = await delivery.count({ user: userId });
     const now = await stored(userId);
     if (devices > 0 && now.status !== "offline") {
@@ -136,7 +138,7 @@ export function createPresence({ store, delivery, friends, presencePublic }: Pre
         await tellFriends(userId, (f) => delivery.emit({ user: f }, "user:online", { userId, status: now.status }));
       }
     } else {
-      const lastSeen = new Date().toISOString();
+      const lastSeen = lastSeenAt ?? new Date().toISOString();
       const [changed] = await db
         .update(userPresence)
         .set({ announced: null, lastSeen })
@@ -147,6 +149,19 @@ export function createPresence({ store, delivery, friends, presencePublic }: Pre
   }
 
   const reconcile = store.dialect === "postgres" ? reconcileShared : reconcileAlone;
+
+  /**
+   * One node (SQLite), at start-up: what friends were told died with the previous run, but it told
+   * them the user was online unless it was invisible; nobody has connected yet to tell.
+   */
+  async function leftAlone(userId: string, lastSeen: string): Promise<void> {
+    if (told.has(userId)) return reconcileAlone(userId, lastSeen);
+    if ((await delivery.count({ user: userId })) > 0) return; // back already: that connect told friends
+    const now = await stored(userId);
+    if (now.status === "offline") return; // invisible: friends were never told it was there
+    await storeLastSeen.run({ userId, status: now.status, lastSeen });
+    await tellFriends(userId, (f) => delivery.emit({ user: f }, "user:offline", { userId, lastSeen }));
+  }
 
   const listener: ConnectionListener = {
     connected: ({ userId }) =>
@@ -186,6 +201,20 @@ export function createPresence({ store, delivery, friends, presencePublic }: Pre
   }
 
   return {
+    /**
+     * The node that held the user's devices died without telling: re-checks the user across the
+     * cluster and, when no device is left, tells friends it went offline (once), with `lastSeen` the
+     * last moment the dead node was known alive. A user connected elsewhere stays online.
+     */
+    leftWithNode: (userId: string, lastSeen: string): Promise<void> =>
+      serialized(userId, async () => {
+        if (store.dialect !== "postgres") return leftAlone(userId, lastSeen);
+        await reconcileShared(userId, lastSeen);
+        // A device that came back through another node while this ran found friends told online
+        // still, so it told them nothing: once more, to tell them it is back if so (a no-op otherwise).
+        await reconcileShared(userId);
+      }),
+
     /** `user:status`: stores the status and tells friends what changed for them. */
     setStatus: (userId: string, status: UserStatus): Promise<{ status: UserStatus }> =>
       serialized(userId, async () => {
