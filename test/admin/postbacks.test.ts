@@ -128,16 +128,23 @@ describe("enqueue", () => {
   });
 
   test("a job due now while a slot is free is stored already claimed: processing from its answer on", async () => {
-    const id = await queue({ postbackUrl: `${sink.url}/latch`, payload: { handedOff: true } });
-    // No scheduler turn in between: the answer came after the row was committed as `processing`.
-    const first = await job(id);
-    expect(first.status).toBe("processing");
-    expect(first.nextAttemptAt).toBeNull();
-    await until(() => sink.to("/latch").length === 1, 2000, "the request");
+    // Unless a claim is under way (one may be, right after the previous test's job finished): then the
+    // job waits for that claim like any other. So up to 3 jobs, a moment apart; the latch holds each
+    // delivered one in flight (a slot of 3), and the first one not caught by a claim shows the hand-off.
+    const ids: string[] = [];
+    let first: Job | undefined;
+    while (ids.length < 3 && first?.status !== "processing") {
+      await Bun.sleep(50);
+      const id = await queue({ postbackUrl: `${sink.url}/latch`, payload: { handedOff: ids.length } });
+      ids.push(id);
+      first = await job(id); // no scheduler turn in between: the answer came after the row was committed
+    }
+    expect(first?.status).toBe("processing");
+    expect(first?.nextAttemptAt).toBeNull();
+    await until(() => sink.to("/latch").length === ids.length, 2000, "the requests");
     openLatch();
-    const done = await settled(id, "completed");
-    expect(done.attempts).toHaveLength(1);
-    expect(sink.to("/latch")).toHaveLength(1);
+    for (const id of ids) expect((await settled(id, "completed")).attempts).toHaveLength(1);
+    expect(sink.to("/latch")).toHaveLength(ids.length);
   });
 
   test("POST: JSON body, the caller's headers, signed; reserved headers cannot be overridden", async () => {
