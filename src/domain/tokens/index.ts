@@ -86,6 +86,9 @@ const MAX_NUMERIC_DATE = 8.64e12;
 
 export function createTokenService(opts: TokenOptions): TokenService {
   const key = new TextEncoder().encode(opts.secret);
+  // Imported once (HMAC SHA-256: HS256 is the one symmetric algorithm accepted): given the raw secret, jose
+  // imports it again on every verification (each handshake).
+  const verifyKey = crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
   const tolerance = opts.clockToleranceSeconds ?? 0;
   const jwks = opts.jwks
     ? createRemoteJWKSet(new URL(opts.jwks.url), {
@@ -116,7 +119,7 @@ export function createTokenService(opts: TokenOptions): TokenService {
     if (alg === undefined || !accepted.includes(alg)) {
       return { failure: { reason: "ALGORITHM", message: notAllowed } };
     }
-    if (SYMMETRIC.includes(alg)) return jwtVerify(token, key, { ...checks, algorithms: SYMMETRIC });
+    if (SYMMETRIC.includes(alg)) return jwtVerify(token, await verifyKey, { ...checks, algorithms: SYMMETRIC });
     try {
       return await jwtVerify(token, jwks as NonNullable<typeof jwks>, { ...checks, algorithms: ASYMMETRIC });
     } catch (error) {
