@@ -76,6 +76,9 @@ interface Route {
   excluded: Set<SocketId> | undefined;
 }
 
+/** A member that never listened to its connection (not one function per socket). */
+const listensToNothing = () => {};
+
 /** Topic names: `<namespace length>:<namespace>` then `*` (everyone) or `#<room>`, so namespaces never mix. */
 export const fanoutTopics = {
   everyone: (nsp: string) => `${nsp.length}:${nsp}*`,
@@ -178,7 +181,7 @@ class NativeFanout {
       socket,
       ws: undefined,
       pinned: socket._anyOutgoingListeners !== undefined,
-      unlisten() {},
+      unlisten: listensToNothing,
     };
     this.members.set(id, member);
     this.stock.add(id);
