@@ -157,6 +157,46 @@ const record = (key: string, phase: string, r: PhaseResult) => {
   perPhase[phase].push(r);
 };
 
+/** `count` gateway nodes on one Redis, the fan-out phases at the first N, recorded as `cluster<count>@<n>`. */
+async function clusterRun(rep: number, count: number) {
+  const n = profile.ns[0] as number;
+  const prefix = `switchboard-bench-${Date.now()}`;
+  const ports = Array.from({ length: count }, () => freePort());
+  const env = (port: number) => ({ ...gatewayEnv(port), REDIS_URL, REDIS_PREFIX: prefix });
+  const nodes: Bun.Subprocess[] = [];
+  const what = `${count} node${count > 1 ? "s" : ""} on Redis`;
+  try {
+    for (const port of ports) nodes.push(await start(["bun", "bench/servers/gateway.ts"], env(port), 0, port));
+    const seen = performance.now() + 10000;
+    while (performance.now() < seen) {
+      const h = (await (await fetch(`http://127.0.0.1:${ports[0]}/health`)).json()) as {
+        cluster?: { nodes: number };
+      };
+      if (h.cluster?.nodes === count) break;
+      await sleep(100);
+    }
+    const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+    const config = loadConfig({
+      url: urls[0] as string,
+      urls,
+      pid: nodes[0]?.pid as number,
+      pids: nodes.map((p) => p.pid),
+      n,
+      phases: ["fanoutDispatch", "fanoutBroadcast", ...LIGHT],
+    });
+    const out = (await runLoad("bench/load/sio.ts", config)) as { phases: Record<string, PhaseResult> };
+    for (const [phase, r] of Object.entries(out.phases)) record(`cluster${count}@${n}`, phase, r);
+    process.stderr.write(
+      `rep ${rep + 1} n=${n} ${what}: ok (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+    );
+  } catch (e) {
+    process.stderr.write(`rep ${rep + 1} ${what}: FAILED ${(e as Error).message}\n`);
+  } finally {
+    for (const p of nodes) await stop(p);
+    await dropRedisKeys(prefix);
+  }
+}
+
 const started = performance.now();
 const PHASES = ["fanoutDispatch", "fanoutBroadcast", "ping", "chat", "admin"];
 const LIGHT = ["fanoutLight", "fanoutLightDispatch"];
@@ -188,45 +228,12 @@ for (let rep = 0; rep < profile.reps; rep++) {
       }
     }
   }
-  // Scenario 6 (issue 11): two gateway nodes on Redis (redis-streams), clients alternating between them,
-  // both nodes on the server core; fan-out only, at the first N. Compared with one node of the main loop.
+  // Scenario 6 (issue 11): gateway nodes on Redis (redis-streams), clients alternating between them, every node
+  // on the server core; fan-out only, at the first N. One node on Redis (the adapter's own cost) and two (what a
+  // second node adds), against the one node without Redis of the main loop.
   if (await redisUp()) {
-    const n = profile.ns[0] as number;
-    const prefix = `switchboard-bench-${Date.now()}`;
-    const ports = [freePort(), freePort()];
-    const env = (port: number) => ({ ...gatewayEnv(port), REDIS_URL, REDIS_PREFIX: prefix });
-    const nodes: Bun.Subprocess[] = [];
-    try {
-      for (const port of ports) nodes.push(await start(["bun", "bench/servers/gateway.ts"], env(port), 0, port));
-      const seen = performance.now() + 10000;
-      while (performance.now() < seen) {
-        const h = (await (await fetch(`http://127.0.0.1:${ports[0]}/health`)).json()) as {
-          cluster?: { nodes: number };
-        };
-        if (h.cluster?.nodes === 2) break;
-        await sleep(100);
-      }
-      const urls = ports.map((port) => `http://127.0.0.1:${port}`);
-      const config = loadConfig({
-        url: urls[0] as string,
-        urls,
-        pid: nodes[0]?.pid as number,
-        pids: nodes.map((p) => p.pid),
-        n,
-        phases: ["fanoutDispatch", "fanoutBroadcast", ...LIGHT],
-      });
-      const out = (await runLoad("bench/load/sio.ts", config)) as { phases: Record<string, PhaseResult> };
-      for (const [phase, r] of Object.entries(out.phases)) record(`cluster2@${n}`, phase, r);
-      process.stderr.write(
-        `rep ${rep + 1} n=${n} 2 nodes on Redis: ok (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
-      );
-    } catch (e) {
-      process.stderr.write(`rep ${rep + 1} 2 nodes on Redis: FAILED ${(e as Error).message}\n`);
-    } finally {
-      for (const p of nodes) await stop(p);
-      await dropRedisKeys(prefix);
-    }
-  } else if (rep === 0) process.stderr.write(`2 nodes on Redis: skipped (no Redis at ${REDIS_URL})\n`);
+    for (const count of [1, 2]) await clusterRun(rep, count);
+  } else if (rep === 0) process.stderr.write(`several nodes on Redis: skipped (no Redis at ${REDIS_URL})\n`);
 
   // Scenario 5: postbacks, gateway vs a bare fetch loop, both against the same sink (sink on the load core).
   const sinkPort = freePort();
@@ -407,16 +414,20 @@ const clusterLines: string[] = [];
 if (medians[`cluster2@${clusterN}`]) {
   clusterLines.push(
     "",
-    `| several nodes (N = ${clusterN.toLocaleString("en-US")}, 10 rooms of ~${clusterN / 10}) | 1 node | 2 nodes on Redis (redis-streams) | 2 nodes / 1 node |`,
-    "|---|---|---|---|",
+    `| several nodes (N = ${clusterN.toLocaleString("en-US")}, 10 rooms of ~${clusterN / 10}) | 1 node | 1 node on Redis | 2 nodes on Redis | 1 on Redis / 1 | 2 on Redis / 1 |`,
+    "|---|---|---|---|---|---|",
   );
-  const one = `gateway@${clusterN}`;
-  const two = `cluster2@${clusterN}`;
+  const [one, oneOnRedis, two] = ["gateway", "cluster1", "cluster2"].map((k) => `${k}@${clusterN}`) as [
+    string,
+    string,
+    string,
+  ];
   const rowsOf = (phase: string, label: string, fields: (readonly [string, string, number])[]) => {
     for (const [field, what, digits] of fields) {
-      const a = med(one, phase, field);
-      const b = med(two, phase, field);
-      clusterLines.push(`| ${label}, ${what} | ${fmt(a, digits)} | ${fmt(b, digits)} | ${ratio(b, a)} |`);
+      const [a, r, b] = [one, oneOnRedis, two].map((k) => med(k, phase, field)) as [number, number, number];
+      clusterLines.push(
+        `| ${label}, ${what} | ${fmt(a, digits)} | ${fmt(r, digits)} | ${fmt(b, digits)} | ${ratio(r, a)} | ${ratio(b, a)} |`,
+      );
     }
   };
   const saturated = [
