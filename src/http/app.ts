@@ -98,23 +98,6 @@ export function createHttpApp(deps: HttpDeps) {
     origins: config.allowedOrigins,
     exposeHeaders: ["x-request-id", "retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"],
   });
-  /**
-   * One bound metric series per (method, route, status): prom-client hashes the labels on every call
-   * otherwise. Bounded like the series themselves: routes are the app's, and Bun hands us standard methods only.
-   */
-  const series = new Map<string, { inc(): void; observe(seconds: number): void }>();
-  const seriesOf = (label: { method: string; route: string; status_code: string }) => {
-    const key = `${label.method} ${label.route} ${label.status_code}`;
-    let found = series.get(key);
-    if (!found) {
-      const counter = metrics.httpRequests.labels(label);
-      const histogram = metrics.httpDuration.labels(label);
-      found = { inc: () => counter.inc(), observe: (seconds) => histogram.observe(seconds) };
-      series.set(key, found);
-    }
-    return found;
-  };
-
   const requestContext: RequestContextFn = Object.assign(
     (request: Request) => {
       const m = meta.get(request);
@@ -234,9 +217,7 @@ export function createHttpApp(deps: HttpDeps) {
         responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200;
       const label = { method: request.method, route: route || "(unmatched)", status_code: String(status) };
       const seconds = m ? (performance.now() - m.start) / 1000 : 0;
-      const series = seriesOf(label);
-      series.inc();
-      series.observe(seconds);
+      metrics.httpSeries(label).record(seconds);
       const level = route === socketPath ? "debug" : "info";
       if (!log.isLevelEnabled(level)) return;
       log[level]({ requestId: m?.id, ip: m?.ip, ...label, durationMs: Math.round(seconds * 1e4) / 10 }, "request");
