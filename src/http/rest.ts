@@ -12,17 +12,22 @@ import type { RequestContextFn } from "./request-context";
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-/**
- * Path params, then the query string (GET, DELETE) or the JSON body: one input object. Text from
- * the path and the query is converted by the input schema (`?limit=2` is the number 2).
- */
-async function inputOf(op: AnyOperation, request: Request, params: Record<string, string>, maxBodyBytes: number) {
-  const path = coerceInput(op.input, params);
-  if (isQuery(op) || op.method === "DELETE") return { ...coerceInput(op.input, queryOf(request.url)), ...path };
-  const body = await readJsonBody(request, maxBodyBytes);
+const withBody = (body: unknown, path: Record<string, unknown>) => {
   if (body === undefined) return path;
   if (!isPlainObject(body)) throw new AppError("BAD_REQUEST", "Body must be a JSON object");
   return { ...body, ...path };
+};
+
+/**
+ * Path params, then the query string (GET, DELETE) or the JSON body: one input object. Text from
+ * the path and the query is converted by the input schema (`?limit=2` is the number 2). A promise
+ * only when a body is read.
+ */
+function inputOf(op: AnyOperation, request: Request, params: Record<string, string>, maxBodyBytes: number) {
+  const path = coerceInput(op.input, params);
+  if (isQuery(op) || op.method === "DELETE") return { ...coerceInput(op.input, queryOf(request.url)), ...path };
+  const body = readJsonBody(request, maxBodyBytes);
+  return body === undefined ? path : body.then((b) => withBody(b, path));
 }
 
 export const restRoutes = (impls: OperationImpls, requestContext: RequestContextFn) => (app: AnyElysia) => {
@@ -32,15 +37,14 @@ export const restRoutes = (impls: OperationImpls, requestContext: RequestContext
     app.route(
       op.method,
       op.path,
-      async ({ request, params }) => {
+      // Not async: a request's only waits are its body and the operation (no promise per layer).
+      ({ request, params }) => {
         const ctx = requestContext(request);
         checkAuth(op, ctx); // before reading a body
-        return runOperation(
-          op,
-          fn,
-          await inputOf(op, request, (params ?? {}) as Record<string, string>, maxBodyBytes),
-          ctx,
-        );
+        const input = inputOf(op, request, (params ?? {}) as Record<string, string>, maxBodyBytes);
+        return input instanceof Promise
+          ? input.then((i) => runOperation(op, fn, i, ctx))
+          : runOperation(op, fn, input, ctx);
       },
       // The body is ours to read (capped, JSON only): see body.ts.
       { parse: "none", detail: { hide: true } },
