@@ -18,6 +18,7 @@ const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
 /** `application/json`, with or without parameters (`; charset=utf-8`). */
 export function isJson(contentType: string | null): boolean {
+  if (contentType === "application/json") return true; // what most clients send, checked first
   return contentType?.split(";", 1)[0]?.trim().toLowerCase() === "application/json";
 }
 

@@ -61,14 +61,15 @@ const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
  * prom-client's own: the same names, labels, buckets and values.
  */
 function httpMetrics(registry: Registry, p: string) {
-  const series = new Map<string, PendingSeries>();
+  const series = new Map<string, Map<string, Map<number, PendingSeries>>>();
+  const all: PendingSeries[] = [];
   const requests = new Counter({
     name: `${p}http_requests_total`,
     help: "HTTP requests by method, route and status code",
     labelNames: ["method", "route", "status_code"] as const,
     registers: [registry],
     collect() {
-      for (const s of series.values()) {
+      for (const s of all) {
         if (s.requests === 0) continue;
         requests.inc(s.labels, s.requests);
         s.requests = 0;
@@ -82,7 +83,7 @@ function httpMetrics(registry: Registry, p: string) {
     buckets: HTTP_BUCKETS,
     registers: [registry],
     collect() {
-      for (const s of series.values()) flushDuration(s);
+      for (const s of all) flushDuration(s);
     },
   });
   /** The histogram's entry for a series: made by prom-client (`zero`), then found by its labels. */
@@ -113,13 +114,25 @@ function httpMetrics(registry: Registry, p: string) {
   return {
     httpRequests: requests,
     httpDuration: duration,
-    /** The series of (method, route, status); its labels are the app's (bounded: routes and standard methods). */
-    httpSeries(labels: HttpLabels): HttpSeries {
-      const key = `${labels.method} ${labels.route} ${labels.status_code}`;
-      let s = series.get(key);
+    /**
+     * The series of (method, route, status), found without building a key (route, then method and
+     * status). Bounded like the series themselves: routes are the app's, Bun hands us standard methods only.
+     */
+    httpSeries(method: string, route: string, status: number): HttpSeries {
+      let byRoute = series.get(route);
+      if (!byRoute) {
+        byRoute = new Map();
+        series.set(route, byRoute);
+      }
+      let byStatus = byRoute.get(method);
+      if (!byStatus) {
+        byStatus = new Map();
+        byRoute.set(method, byStatus);
+      }
+      let s = byStatus.get(status);
       if (!s) {
         const made: PendingSeries = {
-          labels: { ...labels },
+          labels: { method, route, status_code: String(status) },
           requests: 0,
           count: 0,
           sum: 0,
@@ -134,7 +147,8 @@ function httpMetrics(registry: Registry, p: string) {
           },
         };
         s = made;
-        series.set(key, s);
+        byStatus.set(status, s);
+        all.push(s);
       }
       return s;
     },
