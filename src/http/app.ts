@@ -16,6 +16,7 @@ import { declaredTooLarge } from "../domain/limits/body";
 import { createRateLimiter, type RateLimitOptions, type RateLimitVerdict } from "../domain/limits/rate-limit";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
+import { createJsonAnswer } from "./answer";
 import { createCors } from "./cors";
 import { docPages, docPaths } from "./docs";
 import { errorResponse } from "./errors";
@@ -115,7 +116,19 @@ export function createHttpApp(deps: HttpDeps) {
         idempotencyKey: request.headers.get("idempotency-key") ?? undefined,
       };
     },
-    { limits: { maxBodyBytes: config.httpMaxBodyBytes, trpcMaxBatch: config.trpcMaxBatch } },
+    {
+      limits: { maxBodyBytes: config.httpMaxBodyBytes, trpcMaxBatch: config.trpcMaxBatch },
+      // What API answers usually carry unchanged: the app's headers, the security headers, CORS
+      // for a caller without an Origin and the API token's budget.
+      json: createJsonAnswer({
+        usual: {
+          ...corsRules.staticHeaders,
+          ...security,
+          ...corsRules.withoutOrigin,
+          "ratelimit-limit": String(adminMax),
+        },
+      }),
+    },
   );
 
   /** One request past identification: its budget, limits, gating and CORS. */
@@ -215,11 +228,13 @@ export function createHttpApp(deps: HttpDeps) {
       const m = meta.get(request);
       const status =
         responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200;
-      const label = { method: request.method, route: route || "(unmatched)", status_code: String(status) };
+      const method = request.method;
+      const matched = route || "(unmatched)";
       const seconds = m ? (performance.now() - m.start) / 1000 : 0;
-      metrics.httpSeries(label).record(seconds);
+      metrics.httpSeries(method, matched, status).record(seconds);
       const level = route === socketPath ? "debug" : "info";
       if (!log.isLevelEnabled(level)) return;
+      const label = { method, route: matched, status_code: String(status) };
       log[level]({ requestId: m?.id, ip: m?.ip, ...label, durationMs: Math.round(seconds * 1e4) / 10 }, "request");
     });
 

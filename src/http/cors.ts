@@ -71,5 +71,9 @@ export function createCors({ origins, exposeHeaders }: CorsOptions) {
     return new Response(null, { status: 204 });
   }
 
-  return { staticHeaders, origin, preflight };
+  /** What `origin` sets for a request without an Origin header (servers, scripts: most API calls). */
+  const withoutOrigin: Record<string, string> = {};
+  origin(withoutOrigin as Headers, new Request("http://localhost/"));
+
+  return { staticHeaders, withoutOrigin, origin, preflight };
 }

@@ -32,19 +32,23 @@ function inputOf(op: AnyOperation, request: Request, params: Record<string, stri
 
 export const restRoutes = (impls: OperationImpls, requestContext: RequestContextFn) => (app: AnyElysia) => {
   const { maxBodyBytes } = requestContext.limits;
+  const { json } = requestContext;
   for (const op of operations as readonly AnyOperation[]) {
     const fn = impls[op.name as keyof OperationImpls] as never;
     app.route(
       op.method,
       op.path,
       // Not async: a request's only waits are its body and the operation (no promise per layer).
-      ({ request, params }) => {
+      ({ request, params, set }) => {
         const ctx = requestContext(request);
         checkAuth(op, ctx); // before reading a body
         const input = inputOf(op, request, (params ?? {}) as Record<string, string>, maxBodyBytes);
-        return input instanceof Promise
-          ? input.then((i) => runOperation(op, fn, i, ctx))
-          : runOperation(op, fn, input, ctx);
+        const run = (i: unknown) => {
+          const output = runOperation(op, fn, i, ctx);
+          const answer = (value: unknown) => json(set as never, value) ?? value;
+          return output instanceof Promise ? output.then(answer) : answer(output);
+        };
+        return input instanceof Promise ? input.then(run) : run(input);
       },
       // The body is ours to read (capped, JSON only): see body.ts.
       { parse: "none", detail: { hide: true } },

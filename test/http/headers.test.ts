@@ -113,6 +113,24 @@ describe("every answer carries the request id, security and CORS headers", () =>
     expect(without.headers.get("ratelimit-remaining")).toBeString();
   });
 
+  test("an answer whose headers differ from the usual ones (a user's budget, a caller's origin) carries its own", async () => {
+    const token = await anyOrigin.token("someone");
+    const res = await anyOrigin.api("/websocket/me/status", {
+      auth: token,
+      headers: { origin: "https://user.example", "x-request-id": "user-req-1" },
+    });
+    expect(res.status).toBe(200);
+    expectCommonHeaders(res, "https://user.example");
+    // End users spend the anonymous budget (100 by default), not the API token's.
+    expect(res.headers.get("ratelimit-limit")).toBe("100");
+    expect(res.headers.get("x-request-id")).toBe("user-req-1");
+    expect(res.headers.get("content-type")).toBe("application/json;charset=utf-8");
+    const admin = await dispatch(anyOrigin, {});
+    expect(admin.headers.get("ratelimit-limit")).toBe("10000");
+    expect(admin.headers.get("content-type")).toBe("application/json;charset=utf-8");
+    expect(admin.headers.get("vary")).toBe("*");
+  });
+
   test("the docs page relaxes only its CSP", async () => {
     const res = await anyOrigin.api("/docs", { auth: false });
     expect(res.status).toBe(200);
