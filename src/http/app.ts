@@ -113,7 +113,10 @@ export function createHttpApp(deps: HttpDeps) {
           child ??= log.child({ requestId });
           return child;
         },
-        idempotencyKey: request.headers.get("idempotency-key") ?? undefined,
+        // Read when asked (postbacks only), not on every request.
+        get idempotencyKey() {
+          return request.headers.get("idempotency-key") ?? undefined;
+        },
       };
     },
     {
