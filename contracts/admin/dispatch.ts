@@ -10,14 +10,24 @@ import { operation } from "../operation";
 /** Nesting allowed in dispatched data: deeper values cannot be serialised safely by Socket.IO's encoder. */
 export const MAX_DATA_DEPTH = 32;
 
-/** Whether `value` nests objects / arrays at most `max` levels deep (walked without recursion). */
+/**
+ * Whether `value` nests objects / arrays at most `max` levels deep (walked without recursion). Runs
+ * on every dispatch: primitives are never stacked, and the stack holds values and depths side by
+ * side (no pair allocated per value).
+ */
 function nestsAtMost(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  for (let item = stack.pop(); item; item = stack.pop()) {
-    const [v, depth] = item;
-    if (typeof v !== "object" || v === null) continue;
+  if (typeof value !== "object" || value === null) return true;
+  const values: object[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop() as object;
+    const depth = depths.pop() as number;
     if (depth >= max) return false;
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child !== "object" || child === null) continue;
+      values.push(child);
+      depths.push(depth + 1);
+    }
   }
   return true;
 }

@@ -18,6 +18,7 @@ const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
 /** `application/json`, with or without parameters (`; charset=utf-8`). */
 export function isJson(contentType: string | null): boolean {
+  if (contentType === "application/json") return true; // what most clients send, checked first
   return contentType?.split(";", 1)[0]?.trim().toLowerCase() === "application/json";
 }
 
@@ -46,14 +47,10 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/**
- * The body of a POST / PUT / PATCH as parsed JSON, or undefined when there is none (other methods'
- * bodies are not read). BAD_REQUEST for bytes that are not UTF-8 JSON.
- */
-export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
-  if (!hasBodyMethod(request)) return undefined;
-  const bytes = await readBody(request, limit);
+/** JSON from UTF-8 bytes; undefined for none. BAD_REQUEST for bytes that are not UTF-8 JSON. */
+function parseJson(bytes: Uint8Array, type: string | null): unknown {
   if (bytes.byteLength === 0) return undefined;
+  if (type === null) throw unsupported(null);
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -65,4 +62,16 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
   } catch {
     throw new AppError("BAD_REQUEST", "Body is not valid JSON");
   }
+}
+
+/**
+ * The body of a POST / PUT / PATCH as parsed JSON, or undefined when there is none (other methods'
+ * bodies are not read: undefined at once, no promise). BAD_REQUEST for bytes that are not UTF-8
+ * JSON. One promise per body (the read), not one per layer: this is every admin call's path.
+ */
+export function readJsonBody(request: Request, limit: number): Promise<unknown> | undefined {
+  if (!hasBodyMethod(request)) return undefined;
+  const type = request.headers.get("content-type");
+  if (type !== null && !isJson(type)) throw unsupported(type);
+  return readCapped(request, limit).then((bytes) => parseJson(bytes, type));
 }

@@ -8,4 +8,9 @@ import type { OperationContext } from "./operations/run";
 export interface RequestContextFn {
   (request: Request): OperationContext;
   readonly limits: { maxBodyBytes: number; trpcMaxBatch: number };
+  /**
+   * A route's JSON answer with the headers the request hook set (see answer.ts); undefined when
+   * the headers are not all strings, and the route returns its value to Elysia instead.
+   */
+  readonly json: (set: { headers: Record<string, unknown>; status?: unknown }, value: unknown) => Response | undefined;
 }

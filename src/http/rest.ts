@@ -12,35 +12,43 @@ import type { RequestContextFn } from "./request-context";
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-/**
- * Path params, then the query string (GET, DELETE) or the JSON body: one input object. Text from
- * the path and the query is converted by the input schema (`?limit=2` is the number 2).
- */
-async function inputOf(op: AnyOperation, request: Request, params: Record<string, string>, maxBodyBytes: number) {
-  const path = coerceInput(op.input, params);
-  if (isQuery(op) || op.method === "DELETE") return { ...coerceInput(op.input, queryOf(request.url)), ...path };
-  const body = await readJsonBody(request, maxBodyBytes);
+const withBody = (body: unknown, path: Record<string, unknown>) => {
   if (body === undefined) return path;
   if (!isPlainObject(body)) throw new AppError("BAD_REQUEST", "Body must be a JSON object");
   return { ...body, ...path };
+};
+
+/**
+ * Path params, then the query string (GET, DELETE) or the JSON body: one input object. Text from
+ * the path and the query is converted by the input schema (`?limit=2` is the number 2). A promise
+ * only when a body is read.
+ */
+function inputOf(op: AnyOperation, request: Request, params: Record<string, string>, maxBodyBytes: number) {
+  const path = coerceInput(op.input, params);
+  if (isQuery(op) || op.method === "DELETE") return { ...coerceInput(op.input, queryOf(request.url)), ...path };
+  const body = readJsonBody(request, maxBodyBytes);
+  return body === undefined ? path : body.then((b) => withBody(b, path));
 }
 
 export const restRoutes = (impls: OperationImpls, requestContext: RequestContextFn) => (app: AnyElysia) => {
   const { maxBodyBytes } = requestContext.limits;
+  const { json } = requestContext;
   for (const op of operations as readonly AnyOperation[]) {
     const fn = impls[op.name as keyof OperationImpls] as never;
     app.route(
       op.method,
       op.path,
-      async ({ request, params }) => {
+      // Not async: a request's only waits are its body and the operation (no promise per layer).
+      ({ request, params, set }) => {
         const ctx = requestContext(request);
         checkAuth(op, ctx); // before reading a body
-        return runOperation(
-          op,
-          fn,
-          await inputOf(op, request, (params ?? {}) as Record<string, string>, maxBodyBytes),
-          ctx,
-        );
+        const input = inputOf(op, request, (params ?? {}) as Record<string, string>, maxBodyBytes);
+        const run = (i: unknown) => {
+          const output = runOperation(op, fn, i, ctx);
+          const answer = (value: unknown) => json(set as never, value) ?? value;
+          return output instanceof Promise ? output.then(answer) : answer(output);
+        };
+        return input instanceof Promise ? input.then(run) : run(input);
       },
       // The body is ours to read (capped, JSON only): see body.ts.
       { parse: "none", detail: { hide: true } },

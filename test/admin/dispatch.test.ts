@@ -198,6 +198,21 @@ describe("seed 003: POST /api/socket/dispatch", () => {
     expect(clients.flatMap((c) => c.got)).toEqual([]);
   });
 
+  test("data nests at most 32 levels: 32 pass, 33 are refused, whatever mixes objects, arrays and primitives", async () => {
+    const nested = (levels: number) => {
+      let v: unknown = "leaf";
+      for (let i = 0; i < levels; i++) v = i % 2 ? [1, v, null] : { a: true, b: v, c: "x" };
+      return v;
+    };
+    const send = (data: unknown) => post(server, "/api/socket/dispatch", { channel: "nobody-here", event: "x", data });
+    expect((await send(nested(32))).status).toBe(200);
+    expect((await send([nested(31), 2, [nested(31)]])).status).toBe(400);
+    expect((await send([nested(30), 2, [nested(30)]])).status).toBe(200);
+    const deep = await send({ wide: [1, 2, 3], deep: nested(32) });
+    expect(deep.status).toBe(400);
+    expect(((await deep.json()) as ErrorReply).error.details?.issues.map((i) => i.path)).toContain("data");
+  });
+
   test("credentials: none or wrong 401, a user JWT 403; nothing is sent", async () => {
     const body = { channel: "ch-a", event: "x", data: 1 };
     clear(clients);

@@ -19,17 +19,24 @@ export function declaredTooLarge(request: Request, limit: number): AppError | un
   return length > limit ? tooLarge(limit, length) : undefined;
 }
 
-/** The body's bytes, at most `limit`: the stream is cancelled as soon as it passes the limit. */
-export async function readCapped(request: Request, limit: number): Promise<Uint8Array> {
-  const declared = declaredTooLarge(request, limit);
-  if (declared) throw declared;
-  if (!request.body) return new Uint8Array(0);
+/**
+ * The body's bytes, at most `limit`: the stream is cancelled as soon as it passes the limit. A
+ * refusal before reading (declared length over the limit) is thrown at once; later ones reject.
+ */
+export function readCapped(request: Request, limit: number): Promise<Uint8Array> {
+  const length = request.headers.get("content-length");
+  if (length !== null && Number(length) > limit) throw tooLarge(limit, Number(length));
   // A declared length (within the limit) frames the body: Bun reads exactly that much, natively,
-  // which costs far less than pulling a stream chunk by chunk. Chunked bodies are read capped below.
-  if (request.headers.has("content-length") && !request.headers.has("transfer-encoding")) {
-    return new Uint8Array(await request.arrayBuffer());
-  }
-  const reader = request.body.getReader();
+  // which costs far less than pulling a stream chunk by chunk (nor is `request.body`, a stream,
+  // made for it). Chunked bodies are read capped below.
+  if (length !== null && !request.headers.has("transfer-encoding")) return request.bytes();
+  const body = request.body;
+  if (!body) return Promise.resolve(new Uint8Array(0));
+  return readStream(body, limit);
+}
+
+async function readStream(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

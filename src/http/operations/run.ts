@@ -56,20 +56,27 @@ export function callerUserId(ctx: OperationContext): string {
   throw new AppError("UNAUTHORIZED", "Missing token: send Authorization: Bearer <your JWT>");
 }
 
-export async function runOperation<O extends AnyOperation>(
+/**
+ * Validates the input, runs the operation and checks its answer against the contract. Synchronous
+ * when the operation is (a thrown AppError, or the checked answer), a promise when it returns one.
+ */
+export function runOperation<O extends AnyOperation>(
   op: O,
   fn: OperationFn<O>,
   rawInput: unknown,
   ctx: OperationContext,
-): Promise<z.output<O["output"]>> {
+): z.output<O["output"]> | Promise<z.output<O["output"]>> {
   checkAuth(op, ctx);
   const parsed = op.input.safeParse(rawInput ?? {});
   if (!parsed.success) throw invalidInput(fieldIssues(parsed.error.issues));
-  const result = await fn(parsed.data as z.output<O["input"]>, ctx);
-  const output = op.output.safeParse(result);
-  if (!output.success) {
-    ctx.log.error({ operation: op.name, issues: output.error.issues }, "operation output breaks its contract");
-    throw new AppError("INTERNAL", "Internal error");
-  }
-  return output.data as z.output<O["output"]>;
+  const result = fn(parsed.data as z.output<O["input"]>, ctx);
+  const check = (value: unknown): z.output<O["output"]> => {
+    const output = op.output.safeParse(value);
+    if (!output.success) {
+      ctx.log.error({ operation: op.name, issues: output.error.issues }, "operation output breaks its contract");
+      throw new AppError("INTERNAL", "Internal error");
+    }
+    return output.data as z.output<O["output"]>;
+  };
+  return result instanceof Promise ? result.then(check) : check(result);
 }
