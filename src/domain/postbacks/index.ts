@@ -17,36 +17,21 @@
  */
 
 import { createHash } from "node:crypto";
-import { and, asc, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Config } from "../../config";
-import type { Store, Tables } from "../../db/client";
+import type { Store } from "../../db/client";
 import { AppError, clip, invalidInput } from "../errors";
-import { backoffMs, buildRequest, createSigner, type PostbackMethod, retryAfterMs } from "./request";
-import { checkResolved, checkTarget, checkUrlShape, checkWithoutDns, pinTo, type TargetVerdict } from "./ssrf";
+import { backoffMs, type PostbackMethod } from "./request";
+import { type AttemptOutcome, createSender } from "./send";
+import { checkTarget, checkUrlShape } from "./ssrf";
+import { type ClaimedJob, type PostbackRow, type PostbackStatus, preparePostbackStatements } from "./statements";
 
-export type PostbackRow = Tables["postbacks"]["$inferSelect"];
-export type PostbackStatus = PostbackRow["status"];
-/** What the deliverer needs of a claimed job (a claim returns only these columns). */
-type ClaimedJob = Pick<
-  PostbackRow,
-  | "id"
-  | "postbackUrl"
-  | "method"
-  | "headers"
-  | "payload"
-  | "retries"
-  | "maxRetries"
-  | "timeoutMs"
-  | "nextAttemptAt"
-  | "finishedAt"
-  | "leaseUntil"
->;
+export type { AttemptOutcome } from "./send";
+export type { PostbackRow, PostbackStatus } from "./statements";
 export const STATUSES: readonly PostbackStatus[] = ["pending", "processing", "completed", "failed", "cancelled"];
 
 /** The POSTBACK_* settings (their one home is the config table). */
 export type PostbackSettings = Omit<Config["postbacks"], "enabled">;
-
-export type AttemptOutcome = "success" | "http_error" | "network_error" | "timeout" | "refused";
 
 /** What the scheduler reports (metrics live outside the domain). */
 export interface PostbackObserver {
@@ -100,51 +85,12 @@ function canonical(value: unknown): string {
 const iso = (ms: number) => new Date(ms).toISOString();
 /** Timers above this are re-armed (a wake-up, not a tick: setTimeout caps at ~24.8 days). */
 const MAX_TIMER_MS = 60 * 60 * 1000;
-/** A Retry-After is honoured up to this; beyond it the job waits this long. */
-const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 /** PostgreSQL: how often a node looks for jobs other nodes queued or left behind (expired leases). */
 const CLUSTER_POLL_MS = 1000;
-/** The most of a response body read (and dropped) before the stream is cancelled. */
-const MAX_DISCARDED_BODY_BYTES = 1024 * 1024;
-
-/**
- * Reads the response body without keeping it, so the connection can be reused, and cancels it past
- * MAX_DISCARDED_BODY_BYTES: a receiver cannot make us hold (or wait for) an endless answer.
- */
-async function discardBody(res: Response): Promise<void> {
-  // A declared length within the limit: read natively in one piece (no stream reader per response).
-  const length = Number(res.headers.get("content-length") ?? Number.NaN);
-  if (length >= 0 && length <= MAX_DISCARDED_BODY_BYTES) {
-    try {
-      await res.arrayBuffer();
-    } catch {
-      // As below: a broken body changes nothing.
-    }
-    return;
-  }
-  const reader = res.body?.getReader();
-  if (!reader) return;
-  let seen = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      seen += value.byteLength;
-      if (seen > MAX_DISCARDED_BODY_BYTES) return void (await reader.cancel());
-    }
-  } catch {
-    // The attempt's outcome is the status; a broken body after it changes nothing.
-  }
-}
-
-/** Text kept from an error in the job (the message is ours or the runtime's, never the response body). */
-const MAX_ERROR = 300;
-
 export function createPostbacks({ store, settings, log, observer, fetch: http = fetch }: PostbacksDeps) {
   const { db } = store;
   const { postbacks, postbackAttempts } = store.tables;
   const shared = store.dialect === "postgres";
-  const signer = settings.signingSecret ? createSigner(settings.signingSecret) : undefined;
   const policy = { allowPrivate: settings.allowPrivate, allowedHosts: settings.allowedHosts };
 
   let running = false;
@@ -175,155 +121,11 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
 
   // ---- the scheduler ----
 
-  // drizzle's update().set() takes a placeholder only wrapped in SQL.
-  const placeholder = (name: string) => sql`${sql.placeholder(name)}`;
-  // The scheduler's statements run for every attempt: prepared once (building and compiling them
-  // each time cost more than running them).
-  const selectNextDue = store.statement((db) =>
-    shared
-      ? // Other nodes' jobs whose lease expires are due too.
-        db
-          .select({
-            at: sql<
-              number | null
-            >`min(case when ${postbacks.status} = 'pending' then ${postbacks.nextAttemptAt} else ${postbacks.leaseUntil} end)`.mapWith(
-              Number,
-            ),
-          })
-          .from(postbacks)
-          .where(inArray(postbacks.status, ["pending", "processing"]))
-      : db
-          .select({ at: sql<number | null>`min(${postbacks.nextAttemptAt})`.mapWith(Number) })
-          .from(postbacks)
-          .where(eq(postbacks.status, "pending")),
-  );
-  const claimDue = store.statement((db) =>
-    db
-      .update(postbacks)
-      .set({ status: "processing", leaseUntil: placeholder("leaseUntil"), updatedAt: placeholder("updatedAt") })
-      .where(
-        shared
-          ? inArray(
-              postbacks.id,
-              // SKIP LOCKED: nodes claiming at once each take other rows. A row another node claimed
-              // meanwhile is checked again once locked (it is `processing` with a live lease: skipped).
-              store.skipLocked(
-                db
-                  .select({ id: postbacks.id })
-                  .from(postbacks)
-                  .where(
-                    or(
-                      and(eq(postbacks.status, "pending"), lte(postbacks.nextAttemptAt, sql.placeholder("now"))),
-                      and(eq(postbacks.status, "processing"), lte(postbacks.leaseUntil, sql.placeholder("now"))),
-                    ),
-                  )
-                  .orderBy(asc(postbacks.nextAttemptAt))
-                  .limit(sql.placeholder("limit")),
-              ),
-            )
-          : and(
-              inArray(
-                postbacks.id,
-                db
-                  .select({ id: postbacks.id })
-                  .from(postbacks)
-                  .where(and(eq(postbacks.status, "pending"), lte(postbacks.nextAttemptAt, sql.placeholder("now"))))
-                  .orderBy(asc(postbacks.nextAttemptAt))
-                  .limit(sql.placeholder("limit")),
-              ),
-              // `+status`: the same condition, kept off the index, so SQLite finds the rows by id. On the
-              // status index it walked every pending job for each claim (quadratic in a long queue).
-              sql`+${postbacks.status} = 'pending'`,
-            ),
-      )
-      .returning({
-        id: postbacks.id,
-        postbackUrl: postbacks.postbackUrl,
-        method: postbacks.method,
-        headers: postbacks.headers,
-        payload: postbacks.payload,
-        retries: postbacks.retries,
-        maxRetries: postbacks.maxRetries,
-        timeoutMs: postbacks.timeoutMs,
-        nextAttemptAt: postbacks.nextAttemptAt,
-        finishedAt: postbacks.finishedAt,
-        leaseUntil: postbacks.leaseUntil,
-      }),
-  );
-  const insertAttempt = store.statement((db) =>
-    db.insert(postbackAttempts).values({
-      postbackId: sql.placeholder("postbackId"),
-      at: sql.placeholder("at"),
-      durationMs: sql.placeholder("durationMs"),
-      responseStatus: sql.placeholder("responseStatus"),
-      error: sql.placeholder("error"),
-    }),
-  );
-  /** Only the claim holding the lease records (a claim taken over after its lease expired does not). */
-  const recordOutcome = store.statement((db) =>
-    db
-      .update(postbacks)
-      .set({
-        status: placeholder("status"),
-        retries: placeholder("retries"),
-        nextAttemptAt: placeholder("nextAttemptAt"),
-        finishedAt: placeholder("finishedAt"),
-        leaseUntil: null,
-        lastError: placeholder("lastError"),
-        lastResponseStatus: placeholder("lastResponseStatus"),
-        updatedAt: placeholder("updatedAt"),
-      })
-      .where(
-        and(
-          eq(postbacks.id, sql.placeholder("id")),
-          eq(postbacks.status, "processing"),
-          eq(postbacks.leaseUntil, sql.placeholder("leaseUntil")),
-        ),
-      )
-      .returning({ id: postbacks.id }),
-  );
-  const insertJob = store.statement((db) =>
-    db
-      .insert(postbacks)
-      .values({
-        id: sql.placeholder("id"),
-        postbackUrl: sql.placeholder("postbackUrl"),
-        method: sql.placeholder("method"),
-        headers: sql.placeholder("headers"),
-        payload: sql.placeholder("payload"),
-        status: sql.placeholder("status"),
-        retries: 0,
-        maxRetries: sql.placeholder("maxRetries"),
-        timeoutMs: sql.placeholder("timeoutMs"),
-        nextAttemptAt: sql.placeholder("nextAttemptAt"),
-        idempotencyKey: sql.placeholder("idempotencyKey"),
-        requestHash: sql.placeholder("requestHash"),
-        createdAt: sql.placeholder("createdAt"),
-        updatedAt: sql.placeholder("updatedAt"),
-        leaseUntil: sql.placeholder("leaseUntil"),
-      })
-      // The unique key decides between two enqueues with one key, on any node.
-      .onConflictDoNothing({ target: postbacks.idempotencyKey })
-      .returning({ id: postbacks.id }),
-  );
-
+  const { selectNextDue, claimDue, insertAttempt, recordOutcome, insertJob, releaseJob } =
+    preparePostbackStatements(store);
   /** Errors of the scheduler's own reads are logged, and it tries again on the next wake-up. */
   const armSafely = () =>
     void arm().catch((error) => log.error({ err: error }, "postback scheduler could not read the queue"));
-
-  /** A claimed job handed back untouched (its lease still ours: a job another node took over stays its). */
-  const releaseJob = store.statement((db) =>
-    db
-      .update(postbacks)
-      .set({ status: "pending", leaseUntil: null, updatedAt: placeholder("updatedAt") })
-      .where(
-        and(
-          eq(postbacks.id, sql.placeholder("id")),
-          eq(postbacks.status, "processing"),
-          eq(postbacks.leaseUntil, sql.placeholder("leaseUntil")),
-        ),
-      ),
-  );
 
   /** Sleeps until the earliest pending job is due (or wakes at once when one is). */
   async function arm() {
@@ -366,6 +168,14 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   const ready: ClaimedJob[] = [];
   /** Enqueued jobs stored already claimed, not committed yet: they take a slot (see `insert`). */
   let handingOff = 0;
+  /**
+   * Due jobs may be waiting in the table that no claim has looked for yet (stored `pending` while a
+   * claim was under way or every slot busy, or left by an earlier run): a hand-off would then deliver
+   * a newer job before them. Cleared by a claim that found fewer due jobs than it had room for and
+   * began after the last such job was stored (`waitingStored` counts them).
+   */
+  let waiting = true;
+  let waitingStored = 0;
   /** Their writes, which `stop` waits for (a job committed while stopping is handed back). */
   const handOffs = new Set<Promise<unknown>>();
   const capacity = settings.concurrency * 2;
@@ -375,6 +185,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
   const LEASE_MARGIN_MS = 1000;
 
   const timeoutOf = (job: ClaimedJob) => Math.min(job.timeoutMs ?? settings.timeoutMs, settings.timeoutMs);
+  const send = createSender({ signingSecret: settings.signingSecret, policy, timeoutOf, http });
 
   /** Starts ready jobs in the free slots. */
   function startReady() {
@@ -420,6 +231,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
     startReady();
     if (!running || claiming) return; // a claim in progress arms again when committed
     const free = capacity - inFlight.size - ready.length - handingOff;
+    const storedBefore = waitingStored;
     if (free <= 0 || ready.length > lowWater) return; // a finishing attempt pumps
     const now = Date.now();
     const leaseUntil = now + settings.leaseMs;
@@ -430,8 +242,10 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
         for (const job of claimed) ready.push(job);
         startReady();
         // A full claim: more may be due (the next finishing attempt claims them); else sleep until one is.
-        if (claimed.length < free) armSafely();
-        else if (inFlight.size < settings.concurrency) pumpSoon();
+        if (claimed.length < free) {
+          if (storedBefore === waitingStored) waiting = false; // nothing due is left behind
+          armSafely();
+        } else if (inFlight.size < settings.concurrency) pumpSoon();
       },
       (error) => {
         claiming = undefined;
@@ -461,88 +275,6 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
       .update(postbacks)
       .set({ status: "pending", leaseUntil: null, updatedAt: iso(Date.now()) })
       .where(and(inArray(postbacks.id, ids), eq(postbacks.status, "processing")));
-  }
-
-  interface Result {
-    outcome: AttemptOutcome;
-    status?: number;
-    error?: string;
-    /** Set: retry after this long (429/503 Retry-After); undefined: the usual backoff. */
-    retryAfter?: number;
-    /** No retry whatever the count (410, a refused target). */
-    final?: boolean;
-  }
-
-  /**
-   * The part of the SSRF check that needs no DNS (URL shape, exempt hosts, address literals) is a pure
-   * function of the URL: kept per URL (bounded). A host name is resolved and checked on every attempt.
-   */
-  const staticVerdicts = new Map<string, TargetVerdict | { resolve: string }>();
-  const MAX_STATIC_VERDICTS = 1024;
-  function checkBeforeAttempt(url: string): TargetVerdict | Promise<TargetVerdict> {
-    let verdict = staticVerdicts.get(url);
-    if (!verdict) {
-      verdict = checkWithoutDns(url, policy);
-      if (staticVerdicts.size >= MAX_STATIC_VERDICTS) staticVerdicts.clear();
-      staticVerdicts.set(url, verdict);
-    }
-    return "resolve" in verdict ? checkResolved(verdict.resolve) : verdict;
-  }
-
-  async function send(job: ClaimedJob, abort: AbortController): Promise<Result> {
-    const target = await checkBeforeAttempt(job.postbackUrl);
-    if (!target.ok) {
-      // A name that does not resolve (now) is a network error, retried; a refused address is final.
-      return target.unresolved
-        ? { outcome: "network_error", error: target.reason }
-        : { outcome: "refused", error: `Refused target: ${target.reason}`, final: true };
-    }
-    if (!signer) return { outcome: "refused", error: "No signing secret configured", final: true };
-    const timeoutMs = timeoutOf(job);
-    const request = buildRequest(signer, job, new Date());
-    const { init } = request;
-    let url = request.url;
-    let tls: { serverName: string } | undefined;
-    if (target.addresses?.length) {
-      // To an address just checked, not to whatever the name resolves to when fetch looks it up
-      // (the next attempt tries the next address).
-      const pinned = pinTo(url, target.addresses[job.retries % target.addresses.length] as string);
-      url = pinned.url;
-      init.headers.set("host", pinned.host);
-      if (pinned.serverName) tls = { serverName: pinned.serverName };
-    }
-    // The attempt's own controller serves both a forced stop and the time limit (one timer, no
-    // AbortSignal.timeout + AbortSignal.any per request).
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort(new DOMException(`Timed out after ${timeoutMs} ms`, "TimeoutError"));
-    }, timeoutMs);
-    try {
-      const res = await http(url, { ...init, redirect: "manual", signal: abort.signal, ...(tls && { tls }) });
-      await discardBody(res);
-      if (res.status >= 200 && res.status < 300) return { outcome: "success", status: res.status };
-      const error =
-        res.status >= 300 && res.status < 400
-          ? `HTTP ${res.status} (redirects are not followed)`
-          : `HTTP ${res.status}`;
-      if (res.status === 410)
-        return { outcome: "http_error", status: res.status, error: `${error}: gone`, final: true };
-      const retryAfter =
-        res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get("retry-after")) : undefined;
-      return retryAfter === undefined
-        ? { outcome: "http_error", status: res.status, error }
-        : { outcome: "http_error", status: res.status, error, retryAfter: Math.min(retryAfter, MAX_RETRY_AFTER_MS) };
-    } catch (e) {
-      if (timedOut) return { outcome: "timeout", error: `Timed out after ${timeoutMs} ms` };
-      const err = e as { code?: string; message?: string };
-      return {
-        outcome: "network_error",
-        error: clip(`${err.code ? `${err.code}: ` : ""}${err.message ?? String(e)}`, MAX_ERROR),
-      };
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   async function attempt(job: ClaimedJob, abort: AbortController) {
@@ -647,7 +379,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
    * Stores a job (or finds the one stored under its idempotency key) and wakes the scheduler.
    * One statement (INSERT … ON CONFLICT DO NOTHING on the key): two calls with one key cannot both insert.
    *
-   * A job due now while a slot is free (and no claim is under way) is stored already claimed
+   * A job due now while a slot is free (no claim under way, no due job waiting before it) is stored already claimed
    * (`processing`, leased to this node) and handed to the deliverer from memory once committed: no
    * read for the next due time and no claim statement for it. A crash before its outcome leaves it
    * to be requeued, like any claimed job.
@@ -656,7 +388,12 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
     const now = Date.now();
     const runAt = input.runAt === undefined || Number.isNaN(Date.parse(input.runAt)) ? now : Date.parse(input.runAt);
     const id = Bun.randomUUIDv7();
-    const handOff = running && runAt <= now && !claiming && inFlight.size + handingOff < settings.concurrency;
+    const handOff =
+      running && runAt <= now && !claiming && !waiting && inFlight.size + handingOff < settings.concurrency;
+    if (!handOff && runAt <= now) {
+      waiting = true;
+      waitingStored++;
+    }
     const job: PostbackRow = {
       id,
       postbackUrl: input.postbackUrl,
@@ -862,6 +599,7 @@ export function createPostbacks({ store, settings, log, observer, fetch: http = 
       }
       running = true;
       abandoned = false;
+      waiting = true; // what is due in the table goes first
       await sweep();
       const every = Math.min(Math.max(Math.floor(settings.retentionMs / 4), 250), 60_000);
       sweepTimer = setInterval(() => {
