@@ -232,7 +232,8 @@ for (let rep = 0; rep < profile.reps; rep++) {
   // on the server core; fan-out only, at the first N. One node on Redis (the adapter's own cost) and two (what a
   // second node adds), against the one node without Redis of the main loop.
   if (await redisUp()) {
-    for (const count of [1, 2]) await clusterRun(rep, count);
+    // --quick keeps to its minute: the two-node run only.
+    for (const count of quick ? [2] : [1, 2]) await clusterRun(rep, count);
   } else if (rep === 0) process.stderr.write(`several nodes on Redis: skipped (no Redis at ${REDIS_URL})\n`);
 
   // Scenario 5: postbacks, gateway vs a bare fetch loop, both against the same sink (sink on the load core).
@@ -412,10 +413,15 @@ const pbLines = [
 const clusterN = profile.ns[0] as number;
 const clusterLines: string[] = [];
 if (medians[`cluster2@${clusterN}`]) {
+  // One node on Redis runs in the full bench only (--quick keeps to its minute).
+  const withOne = medians[`cluster1@${clusterN}`] !== undefined;
+  const columns = withOne
+    ? ["1 node", "1 node on Redis", "2 nodes on Redis", "1 on Redis / 1", "2 on Redis / 1"]
+    : ["1 node", "2 nodes on Redis", "2 on Redis / 1"];
   clusterLines.push(
     "",
-    `| several nodes (N = ${clusterN.toLocaleString("en-US")}, 10 rooms of ~${clusterN / 10}) | 1 node | 1 node on Redis | 2 nodes on Redis | 1 on Redis / 1 | 2 on Redis / 1 |`,
-    "|---|---|---|---|---|---|",
+    `| several nodes (N = ${clusterN.toLocaleString("en-US")}, 10 rooms of ~${clusterN / 10}) | ${columns.join(" | ")} |`,
+    `|---|${columns.map(() => "---").join("|")}|`,
   );
   const [one, oneOnRedis, two] = ["gateway", "cluster1", "cluster2"].map((k) => `${k}@${clusterN}`) as [
     string,
@@ -425,9 +431,10 @@ if (medians[`cluster2@${clusterN}`]) {
   const rowsOf = (phase: string, label: string, fields: (readonly [string, string, number])[]) => {
     for (const [field, what, digits] of fields) {
       const [a, r, b] = [one, oneOnRedis, two].map((k) => med(k, phase, field)) as [number, number, number];
-      clusterLines.push(
-        `| ${label}, ${what} | ${fmt(a, digits)} | ${fmt(r, digits)} | ${fmt(b, digits)} | ${ratio(r, a)} | ${ratio(b, a)} |`,
-      );
+      const cells = withOne
+        ? [fmt(a, digits), fmt(r, digits), fmt(b, digits), ratio(r, a), ratio(b, a)]
+        : [fmt(a, digits), fmt(b, digits), ratio(b, a)];
+      clusterLines.push(`| ${label}, ${what} | ${cells.join(" | ")} |`);
     }
   };
   const saturated = [
