@@ -9,34 +9,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "switchboard/client";
 import type { Ack, ChatMessage, Connected, RoomJoined } from "../../generated/events";
-import { createPgDatabase, type PgDatabase, requirePostgres } from "../helpers/postgres";
-import { removeTempDirs, startProcess, tempDir } from "../helpers/process";
-import { dropRedisKeys, REDIS_URL, redisPrefix, requireRedis, untilNodesSee } from "../helpers/redis";
-import { once, startTestServer, TEST_API_TOKEN, TEST_JWT_SECRET, type TestServer } from "../helpers/server";
+import { type Cluster, startCluster } from "../helpers/cluster";
+import { removeTempDirs } from "../helpers/process";
+import { untilNodesSee } from "../helpers/redis";
+import { once, TEST_API_TOKEN, type TestServer } from "../helpers/server";
 
-const prefix = redisPrefix();
-
-let nodes: TestServer[] = [];
-let db: PgDatabase;
+let cluster: Cluster;
 beforeAll(async () => {
-  await requireRedis();
-  await requirePostgres();
-  db = await createPgDatabase();
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL,
-    REDIS_PREFIX: prefix,
-    SOCKET_RATE_LIMIT: "1000",
-    CLUSTER_TIMEOUT_MS: "3000",
-  };
-  nodes = await Promise.all([startTestServer(env), startTestServer(env), startTestServer(env)]);
-  await untilNodesSee(nodes);
+  cluster = await startCluster(3, { SOCKET_RATE_LIMIT: "1000" });
 }, 30_000);
-afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.close()));
-  await db?.drop();
-  await dropRedisKeys(prefix);
-});
+afterAll(() => cluster?.close());
 
 interface Health {
   status: string;
@@ -48,7 +30,7 @@ interface SocketLike {
 }
 const health = async (n: TestServer) => (await (await n.api("/health")).json()) as Health;
 
-const node = (i: number) => nodes[i] as TestServer;
+const node = (i: number) => cluster.node(i);
 async function user(i: number, userId: string) {
   const socket = node(i).socket({ token: await node(i).token(userId) });
   await once<Connected>(socket, "connected");
@@ -58,7 +40,7 @@ const join = async (socket: ReturnType<TestServer["socket"]>, roomId: string) =>
   (await socket.emitWithAck("room:join", { roomId })) as Ack<RoomJoined>;
 
 test("/health on every node: the redis-streams adapter, Redis reachable, 3 nodes", async () => {
-  for (const n of nodes) {
+  for (const n of cluster.nodes) {
     const h = await health(n);
     expect(h.status).toBe("ok");
     expect(h.cluster).toEqual({ adapter: "redis-streams", nodes: 3, redis: { reachable: true } });
@@ -181,17 +163,7 @@ test("connection state recovery on another node: same socket id, rooms back, mis
 });
 
 test("a node that does not answer fails a cluster-wide request clearly; a node killed with SIGKILL drops out at once and its clients reconnect elsewhere", async () => {
-  const dir = tempDir();
-  const victim = await startProcess(dir, {
-    NODE_ENV: "test",
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "info",
-    DATABASE_URL: db.url,
-    API_TOKEN: TEST_API_TOKEN,
-    JWT_SECRET: TEST_JWT_SECRET,
-    REDIS_URL,
-    REDIS_PREFIX: prefix,
-  });
+  const victim = await cluster.startProcessNode();
   const stats = async () => {
     const res = await node(0).api("/api/socket/sockets/stats?limit=100");
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };

@@ -15,13 +15,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SQL } from "bun";
 import { connect, type SwitchboardSocket } from "switchboard/client";
 import type { Connected, UserOffline, UserOnline } from "../../generated/events";
-import { createPgDatabase, type PgDatabase, requirePostgres, SKIP_PG } from "../helpers/postgres";
-import { removeTempDirs, startProcess, tempDir } from "../helpers/process";
-import { dropRedisKeys, REDIS_URL, redisPrefix, requireRedis, untilNodesSee } from "../helpers/redis";
-import { once, startTestServer, TEST_API_TOKEN, TEST_JWT_SECRET, type TestServer } from "../helpers/server";
+import { type Cluster, startCluster } from "../helpers/cluster";
+import { SKIP_PG } from "../helpers/postgres";
+import { removeTempDirs } from "../helpers/process";
+import { once } from "../helpers/server";
 import { until } from "../helpers/sink";
 
-const prefix = redisPrefix();
 /** Small, so a dead node is found quickly: a beat every 400 ms, dead after 1.2 s of silence. */
 const DEAD_AFTER_MS = 1200;
 /** When friends must have heard, at the latest: silent for DEAD_AFTER_MS, found by the next beat, then told. */
@@ -30,30 +29,16 @@ const TOLD_WITHIN_MS = DEAD_AFTER_MS + DEAD_AFTER_MS / 3 + 1500;
 type Heard = ["user:online", UserOnline] | ["user:offline", UserOffline];
 
 describe.skipIf(SKIP_PG)("a node killed with SIGKILL: its users' friends are told they left", () => {
-  let db: PgDatabase;
-  let survivors: TestServer[] = [];
-  const env = () => ({
-    DATABASE_URL: db.url,
-    REDIS_URL,
-    REDIS_PREFIX: prefix,
-    CLUSTER_TIMEOUT_MS: "3000",
-    NODE_DEAD_AFTER_MS: String(DEAD_AFTER_MS),
-  });
+  let cluster: Cluster;
   beforeAll(async () => {
-    await requireRedis();
-    await requirePostgres();
-    db = await createPgDatabase();
-    survivors = await Promise.all([startTestServer(env()), startTestServer(env())]);
-    await untilNodesSee(survivors);
+    cluster = await startCluster(2, { NODE_DEAD_AFTER_MS: String(DEAD_AFTER_MS) });
   }, 30_000);
   afterAll(async () => {
-    await Promise.all(survivors.map((n) => n.close()));
-    await db?.drop();
-    await dropRedisKeys(prefix);
+    await cluster?.close();
     removeTempDirs();
   });
 
-  const node = (i: number) => survivors[i] as TestServer;
+  const node = (i: number) => cluster.node(i);
   const befriend = async (a: string, b: string) =>
     expect((await node(0).api(`/api/users/${a}/friends/${b}`, { method: "PUT" })).status).toBe(200);
 
@@ -69,14 +54,7 @@ describe.skipIf(SKIP_PG)("a node killed with SIGKILL: its users' friends are tol
 
   /** A third node, as a process of its own (so it can be killed), with its node id from its start-up line. */
   async function startVictim() {
-    const victim = await startProcess(tempDir(), {
-      NODE_ENV: "test",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "info",
-      API_TOKEN: TEST_API_TOKEN,
-      JWT_SECRET: TEST_JWT_SECRET,
-      ...env(),
-    });
+    const victim = await cluster.startProcessNode();
     const line = victim
       .logsSoFar()
       .split("\n")
@@ -235,7 +213,7 @@ describe.skipIf(SKIP_PG)("a node killed with SIGKILL: its users' friends are tol
       victim.freeze();
       // Its row is taken; counting gus's devices times out (CLUSTER_TIMEOUT_MS), so gus is put back.
       const checkFailed = () =>
-        survivors.some((n) => n.logs().some((l) => l.event === "node_users_checked" && l.failed === 1));
+        cluster.nodes.some((n) => n.logs().some((l) => l.event === "node_users_checked" && l.failed === 1));
       await until(checkFailed, TOLD_WITHIN_MS + 3000 + 1000, "a sweep to fail to count gus");
       const rows = await node(0).query("SELECT user_id FROM node_users WHERE node_id = ?", victim.nodeId);
       expect(rows).toEqual([{ user_id: "nd-gus" }]);
@@ -251,7 +229,7 @@ describe.skipIf(SKIP_PG)("a node killed with SIGKILL: its users' friends are tol
       expect(await status("nd-gus")).toMatchObject({ online: false, status: "offline", devices: 0 });
       await untilSwept(victim.nodeId);
       // The sweeps that waited on the frozen node never held up the survivors' own heartbeats.
-      expect(survivors.flatMap((n) => n.logs()).filter((l) => l.event === "node_reregistered")).toEqual([]);
+      expect(cluster.nodes.flatMap((n) => n.logs()).filter((l) => l.event === "node_reregistered")).toEqual([]);
     } finally {
       victim.stop();
     }
@@ -274,7 +252,7 @@ describe.skipIf(SKIP_PG)("a node killed with SIGKILL: its users' friends are tol
       );
     expect(await rowsOf(listening.nodeId)).toEqual([{ users: 1, beats: 1 }]);
     // What a survivor does to a node silent for NODE_DEAD_AFTER_MS (a long pause, a slow database).
-    const sql = new SQL(db.url, { max: 1 });
+    const sql = new SQL(cluster.db.url, { max: 1 });
     try {
       await sql`DELETE FROM gateway_nodes WHERE node_id = ${listening.nodeId}`;
     } finally {

@@ -10,38 +10,20 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "switchboard/client";
 import type { Ack, ChatMessage, Connected, DirectMessage, MessageHistory, Receipt } from "../../generated/events";
-import { createPgDatabase, type PgDatabase, requirePostgres, SKIP_PG } from "../helpers/postgres";
-import { removeTempDirs, startProcess, tempDir } from "../helpers/process";
-import { dropRedisKeys, REDIS_URL, redisPrefix, requireRedis, untilNodesSee } from "../helpers/redis";
-import { once, startTestServer, TEST_API_TOKEN, TEST_JWT_SECRET, type TestServer } from "../helpers/server";
+import { type Cluster, startCluster } from "../helpers/cluster";
+import { SKIP_PG } from "../helpers/postgres";
+import { removeTempDirs } from "../helpers/process";
+import { once } from "../helpers/server";
 import { until } from "../helpers/sink";
 
-const prefix = redisPrefix();
-
 describe.skipIf(SKIP_PG)("3 nodes on Redis sharing one PostgreSQL database", () => {
-  let db: PgDatabase;
-  let nodes: TestServer[] = [];
+  let cluster: Cluster;
   beforeAll(async () => {
-    await requireRedis();
-    await requirePostgres();
-    db = await createPgDatabase();
-    const env = {
-      DATABASE_URL: db.url,
-      REDIS_URL,
-      REDIS_PREFIX: prefix,
-      SOCKET_RATE_LIMIT: "1000",
-      CLUSTER_TIMEOUT_MS: "3000",
-    };
-    nodes = await Promise.all([startTestServer(env), startTestServer(env), startTestServer(env)]);
-    await untilNodesSee(nodes);
+    cluster = await startCluster(3, { SOCKET_RATE_LIMIT: "1000" });
   }, 30_000);
-  afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.close()));
-    await db?.drop();
-    await dropRedisKeys(prefix);
-  });
+  afterAll(() => cluster?.close());
 
-  const node = (i: number) => nodes[i] as TestServer;
+  const node = (i: number) => cluster.node(i);
   async function user(i: number, userId: string) {
     const socket = node(i).socket({ token: await node(i).token(userId) });
     await once<Connected>(socket, "connected");
@@ -171,17 +153,7 @@ describe.skipIf(SKIP_PG)("3 nodes on Redis sharing one PostgreSQL database", () 
   });
 
   test("a node killed with SIGKILL: its user reconnects through another node and its friends see it online right afterwards", async () => {
-    const dir = tempDir();
-    const victim = await startProcess(dir, {
-      NODE_ENV: "test",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "info",
-      DATABASE_URL: db.url,
-      API_TOKEN: TEST_API_TOKEN,
-      JWT_SECRET: TEST_JWT_SECRET,
-      REDIS_URL,
-      REDIS_PREFIX: prefix,
-    });
+    const victim = await cluster.startProcessNode();
     try {
       expect((await node(0).api("/api/users/kx-kim/friends/kx-lou", { method: "PUT" })).status).toBe(200);
       const lou = await user(0, "kx-lou");
