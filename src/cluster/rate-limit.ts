@@ -6,8 +6,8 @@
  */
 import type { RateLimitOptions, RateLimitVerdict } from "../domain/limits/rate-limit";
 import type { Logger } from "../observability/logger";
-import { within } from "../realtime/within";
 import type { RedisLink } from "./redis";
+import { within } from "./within";
 
 const HIT_COMMAND = "switchboardRateLimitHit";
 /** How long a hit waits for Redis before the request is allowed (a hung Redis must not hang the API). */

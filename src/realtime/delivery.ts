@@ -3,11 +3,12 @@
  * (`io.to(room)`, `in(room).fetchSockets()`, ...), which every adapter carries across nodes. A socket
  * is addressed as the room named by its id, a user as `user:<id>`.
  */
+
+import { within } from "../cluster/within";
 import type { ConnectionInfo, Delivery, Target } from "../domain/delivery";
 import { userRoom } from "../domain/delivery";
 import { AppError } from "../domain/errors";
 import type { AppServer, AppSocket } from "./types";
-import { within } from "./within";
 
 type Scoped = Exclude<Target, { everyone: true }>;
 

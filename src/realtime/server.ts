@@ -8,7 +8,7 @@
 import { Server as Engine } from "@socket.io/bun-engine";
 import { Server } from "socket.io";
 import { namespaces } from "../../generated/events";
-
+import { within } from "../cluster/within";
 import type { Config } from "../config";
 import type { CallerAuth } from "../domain/callers";
 import type { ConnectionListener } from "../domain/connections/events";
@@ -27,7 +27,6 @@ import { createDelivery } from "./delivery";
 import type { NamespaceHandlers } from "./handlers";
 import { startSession } from "./session";
 import type { AppServer, AppSocket } from "./types";
-import { within } from "./within";
 
 /** Where Socket.IO is served (engine, HTTP route and HTTP hooks agree through this). */
 export const SOCKET_PATH = "/socket.io/";
